@@ -1,0 +1,83 @@
+package frontend
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+)
+
+// Dockerfile is a parsed Dockerfile: its stages with their typed, still
+// unexpanded instructions, and the ARGs declared before the first FROM.
+type Dockerfile struct {
+	File     string // name used in error messages, e.g. "Dockerfile"
+	Stages   []instructions.Stage
+	MetaArgs []instructions.ArgCommand
+	Escape   rune   // escape token from the "# escape=" directive
+	Syntax   string // value of a "# syntax=" directive, if any; strata ignores it
+	Warnings []string
+}
+
+// Parse parses data as a Dockerfile named file. Errors are *Error values
+// that carry the line of the offending instruction.
+func Parse(file string, data []byte) (*Dockerfile, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{File: file, Err: errors.New("the Dockerfile is empty")}
+	}
+	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, wrapError(file, nil, err)
+	}
+	df := &Dockerfile{File: file, Escape: res.EscapeToken}
+	for _, w := range res.Warnings {
+		msg := w.Short
+		if w.Location != nil {
+			msg = fmt.Sprintf("%s:%d: %s", file, w.Location.Start.Line, w.Short)
+		}
+		df.Warnings = append(df.Warnings, msg)
+	}
+	if syntax, _, _, ok := parser.DetectSyntax(data); ok {
+		df.Syntax = syntax
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return nil, wrapError(file, nil, err)
+	}
+	if len(stages) == 0 {
+		return nil, &Error{File: file, Err: errors.New("no FROM instruction: a Dockerfile must start a stage with FROM")}
+	}
+	df.Stages, df.MetaArgs = stages, metaArgs
+	return df, nil
+}
+
+// Lex returns the word expander for this Dockerfile's escape token.
+func (d *Dockerfile) Lex() *shell.Lex { return shell.NewLex(d.Escape) }
+
+// ParseTrigger parses one ONBUILD trigger expression (as stored in an image
+// config) into a command. loc is where the trigger runs: the child's FROM.
+func ParseTrigger(file string, loc []parser.Range, trigger string) (instructions.Command, error) {
+	res, err := parser.Parse(strings.NewReader(trigger))
+	if err != nil {
+		return nil, Errorf(file, loc, "ONBUILD trigger %q: %v", trigger, err)
+	}
+	if len(res.AST.Children) != 1 {
+		return nil, Errorf(file, loc, "ONBUILD trigger %q must be a single instruction", trigger)
+	}
+	node := res.AST.Children[0]
+	node.StartLine, node.EndLine = firstLine(loc), firstLine(loc)
+	cmd, err := instructions.ParseCommand(node)
+	if err != nil {
+		return nil, Errorf(file, loc, "ONBUILD trigger %q: %v", trigger, err)
+	}
+	switch cmd.(type) {
+	case *instructions.OnbuildCommand:
+		return nil, Errorf(file, loc, "ONBUILD trigger %q: chaining ONBUILD via ONBUILD ONBUILD isn't allowed", trigger)
+	case *instructions.MaintainerCommand:
+		return nil, Errorf(file, loc, "ONBUILD trigger %q: MAINTAINER isn't allowed as an ONBUILD trigger", trigger)
+	}
+	return cmd, nil
+}

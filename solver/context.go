@@ -1,0 +1,309 @@
+package solver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stratabuild/strata/frontend"
+)
+
+// contextMirror is a copy of the build context with the .dockerignore'd
+// paths left out. COPY reads from it, which gives .dockerignore exactly the
+// effect it has in docker build (where the context is sent to the daemon
+// filtered), and it keeps a content digest per file so cache keys depend on
+// content, not on mtimes. BuildKit keeps a synced copy of the context for
+// the same reasons.
+//
+// A rebuild only stats the context: a file whose size, mtime, ctime and inode
+// are unchanged keeps its copy and digest.
+type contextMirror struct {
+	dir   string
+	files map[string]fileEntry // by slash path relative to the root
+}
+
+type fileEntry struct {
+	Size   int64  `json:"s"`
+	Mtime  int64  `json:"m"`
+	Ctime  int64  `json:"c"`
+	Ino    uint64 `json:"i"`
+	Mode   uint32 `json:"o"`
+	Digest string `json:"d"`
+}
+
+// syncContext brings the mirror of c under the store up to date and locks
+// it for the rest of the build; call release when done.
+func (s *store) syncContext(c *frontend.Context) (m *contextMirror, release func(), err error) {
+	sum := sha256.Sum256([]byte(c.Dir + "\x00" + strings.Join(c.Excludes, "\n")))
+	dir := filepath.Join(s.dir, "context", hex.EncodeToString(sum[:8]))
+	lock, err := lockFile(dir + ".lock")
+	if err != nil {
+		return nil, nil, err
+	}
+	m = &contextMirror{dir: filepath.Join(dir, "root"), files: map[string]fileEntry{}}
+	old := map[string]fileEntry{}
+	index := filepath.Join(dir, "index.json")
+	_ = readJSON(index, &old)
+	if err := os.MkdirAll(m.dir, 0o755); err != nil {
+		lock()
+		return nil, nil, err
+	}
+	seen := map[string]bool{"": true}
+	if err := m.sync(c, "", frontend.MatchInfo{}, old, seen); err != nil {
+		lock()
+		return nil, nil, fmt.Errorf("reading build context %s: %w", c.Dir, err)
+	}
+	if err := m.prune("", seen); err != nil {
+		lock()
+		return nil, nil, err
+	}
+	if err := writeJSON(s, index, m.files); err != nil {
+		lock()
+		return nil, nil, err
+	}
+	return m, lock, nil
+}
+
+// sync mirrors the directory rel (and below) of the context.
+func (m *contextMirror) sync(c *frontend.Context, rel string, parent frontend.MatchInfo, old map[string]fileEntry, seen map[string]bool) error {
+	src := filepath.Join(c.Dir, filepath.FromSlash(rel))
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := path.Join(rel, e.Name())
+		ignored, info, err := c.Ignored(p, parent)
+		if err != nil {
+			return err
+		}
+		if ignored && (!e.IsDir() || !c.HasExceptions()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(m.dir, filepath.FromSlash(p))
+		switch {
+		case fi.IsDir():
+			if err := ensureDir(dst, fi); err != nil {
+				return err
+			}
+			if err := m.sync(c, p, info, old, seen); err != nil {
+				return err
+			}
+			if ignored {
+				// Only an exception below made us enter; keep the
+				// directory only if something in it was kept.
+				if empty, _ := isEmptyDir(dst); empty {
+					os.Remove(dst)
+					continue
+				}
+			}
+			seen[p] = true
+			if err := setTimes(dst, fi); err != nil {
+				return err
+			}
+		case ignored:
+			continue
+		case fi.Mode().IsRegular():
+			ent, err := m.syncFile(filepath.Join(src, e.Name()), dst, fi, old[p])
+			if err != nil {
+				return err
+			}
+			m.files[p] = ent
+			seen[p] = true
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(filepath.Join(src, e.Name()))
+			if err != nil {
+				return err
+			}
+			if cur, err := os.Readlink(dst); err != nil || cur != target {
+				os.RemoveAll(dst)
+				if err := os.Symlink(target, dst); err != nil {
+					return err
+				}
+			}
+			seen[p] = true
+		default:
+			// Sockets, devices and fifos are not sent by docker build either.
+		}
+	}
+	return nil
+}
+
+func (m *contextMirror) syncFile(src, dst string, fi fs.FileInfo, old fileEntry) (fileEntry, error) {
+	st := fi.Sys().(*syscall.Stat_t)
+	ent := fileEntry{
+		Size:  fi.Size(),
+		Mtime: fi.ModTime().UnixNano(),
+		Ctime: time.Unix(st.Ctim.Unix()).UnixNano(),
+		Ino:   st.Ino,
+		Mode:  uint32(fi.Mode()),
+	}
+	if old.Digest != "" && old.Size == ent.Size && old.Mtime == ent.Mtime && old.Ctime == ent.Ctime && old.Ino == ent.Ino && old.Mode == ent.Mode {
+		if dfi, err := os.Lstat(dst); err == nil && dfi.Mode().IsRegular() && dfi.Size() == ent.Size {
+			ent.Digest = old.Digest
+			return ent, nil
+		}
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return ent, err
+	}
+	defer in.Close()
+	os.RemoveAll(dst)
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, fi.Mode().Perm())
+	if err != nil {
+		return ent, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(out, h), in); err != nil {
+		out.Close()
+		return ent, err
+	}
+	if err := out.Close(); err != nil {
+		return ent, err
+	}
+	if err := os.Chmod(dst, fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return ent, err
+	}
+	ent.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return ent, setTimes(dst, fi)
+}
+
+// prune removes from the mirror what the context no longer has.
+func (m *contextMirror) prune(rel string, seen map[string]bool) error {
+	entries, err := os.ReadDir(filepath.Join(m.dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := path.Join(rel, e.Name())
+		if !seen[p] {
+			if err := os.RemoveAll(filepath.Join(m.dir, filepath.FromSlash(p))); err != nil {
+				return err
+			}
+			continue
+		}
+		if e.IsDir() {
+			if err := m.prune(p, seen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// digestTree writes to h a description of the file tree at rel (slash path
+// relative to the mirror root): names, types, modes, link targets and
+// content digests, in sorted order. Top-level symlinks are followed as
+// COPY follows them.
+func (m *contextMirror) digestTree(h io.Writer, rel string) error {
+	root := filepath.Join(m.dir, filepath.FromSlash(rel))
+	top, err := os.Stat(root)
+	if err != nil {
+		return err
+	}
+	if !top.IsDir() {
+		fmt.Fprintf(h, "f %o %s\n", top.Mode(), m.digestOf(rel, root))
+		return nil
+	}
+	var walk func(dir, relDir string) error
+	walk = func(dir, relDir string) error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+		for _, e := range entries {
+			p := filepath.Join(dir, e.Name())
+			r := path.Join(relDir, e.Name())
+			fi, err := e.Info()
+			if err != nil {
+				return err
+			}
+			switch {
+			case fi.IsDir():
+				fmt.Fprintf(h, "d %q %o\n", r, fi.Mode())
+				if err := walk(p, r); err != nil {
+					return err
+				}
+			case fi.Mode()&fs.ModeSymlink != 0:
+				t, _ := os.Readlink(p)
+				fmt.Fprintf(h, "l %q %q\n", r, t)
+			default:
+				fmt.Fprintf(h, "f %q %o %s\n", r, fi.Mode(), m.digestOf(path.Join(rel, r), p))
+			}
+		}
+		return nil
+	}
+	fmt.Fprintf(h, "d . %o\n", top.Mode())
+	return walk(root, "")
+}
+
+func (m *contextMirror) digestOf(rel, p string) string {
+	if e, ok := m.files[path.Clean(rel)]; ok {
+		return e.Digest
+	}
+	// A path reached through a symlink: hash the bytes.
+	f, err := os.Open(p)
+	if err != nil {
+		return "unreadable"
+	}
+	defer f.Close()
+	h := sha256.New()
+	io.Copy(h, f)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+func ensureDir(dst string, fi fs.FileInfo) error {
+	cur, err := os.Lstat(dst)
+	if err == nil && !cur.IsDir() {
+		os.RemoveAll(dst)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	return os.Chmod(dst, fi.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky))
+}
+
+func setTimes(p string, fi fs.FileInfo) error {
+	ts := []unix.Timespec{unix.NsecToTimespec(fi.ModTime().UnixNano()), unix.NsecToTimespec(fi.ModTime().UnixNano())}
+	return unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+func isEmptyDir(p string) (bool, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	return err == io.EOF, nil
+}
+
+// lockFile takes an exclusive lock on path and returns its release.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+}

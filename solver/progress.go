@@ -1,0 +1,31 @@
+package solver
+
+import "time"
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	// StepStart: a step begins executing (not reported for cache hits).
+	StepStart EventKind = iota
+	// StepCached: a step's result came from the cache.
+	StepCached
+	// StepDone: a step finished executing; Duration is set.
+	StepDone
+	// StepLog: a line of a RUN step's output; Line is set.
+	StepLog
+	// Note: a message about the build that is not tied to a step.
+	Note
+)
+
+// Event is a progress report. The solver never prints; a caller that
+// wants progress passes Options.Progress.
+type Event struct {
+	Kind     EventKind
+	Stage    string // stage display name
+	Step     int    // 1-based step number within the stage
+	Total    int    // number of steps in the stage
+	Name     string // the instruction, e.g. "RUN make"
+	Line     string // StepLog: one line of output; Note: the message
+	Duration time.Duration
+}

@@ -1,0 +1,222 @@
+package solver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/stratabuild/strata/solver/sandbox"
+)
+
+func checkRuntime(runtime string) error { return sandbox.CheckRuntime(runtime) }
+
+// dispatchRun executes a RUN instruction in the sandbox.
+func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) error {
+	if len(instructions.GetMounts(c)) > 0 {
+		return r.errorf(c, "RUN --mount is not supported yet")
+	}
+	if instructions.GetSecurity(c) == instructions.SecurityInsecure {
+		return r.errorf(c, "RUN --security=insecure is not allowed")
+	}
+	network, err := sandbox.ParseNetwork(instructions.GetNetwork(c))
+	if err != nil {
+		return r.errorf(c, "%v", err)
+	}
+	args := c.CmdLine
+	var pipe *inlineFile
+	if len(c.Files) > 0 {
+		if len(args) != 1 || !c.PrependShell {
+			return r.errorf(c, "parsing produced an invalid run command: %v", args)
+		}
+		if hd := parser.MustParseHeredoc(args[0]); hd != nil {
+			data := c.Files[0].Data
+			if c.Files[0].Chomp {
+				data = parser.ChompHeredocContent(data)
+			}
+			if strings.HasPrefix(data, "#!") {
+				// A script with a shebang is run as a file, as BuildKit does.
+				pipe = &inlineFile{name: c.Files[0].Name, data: data}
+				args = []string{path.Join("/dev/pipes", c.Files[0].Name)}
+			} else {
+				args = []string{data}
+			}
+		} else {
+			var sb strings.Builder
+			sb.WriteString(args[0])
+			for _, f := range c.Files {
+				sb.WriteString("\n" + f.Data + f.Name)
+			}
+			args = []string{sb.String()}
+		}
+	}
+	if c.PrependShell {
+		args = r.withShell(instructions.ShellDependantCmdLine{CmdLine: args, PrependShell: true})
+	}
+	r.begin(cmdString(c))
+
+	cfg := r.st.cfg.Config
+	env := r.st.env
+	key := hashKey("run", r.st.key.String(), joinQuoted(args), joinQuoted(env), cfg.User, cfg.WorkingDir, network.String(), fmt.Sprint(pipe))
+	createdBy := "RUN " + runHistory(args, r.st.args, env) + " # buildkit"
+
+	return r.fsStep(ctx, key, createdBy, func(rootfs string) error {
+		out := newTailWriter(20, func(line string) {
+			r.b.progress(Event{Kind: StepLog, Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name, Line: line})
+		})
+		defer out.Flush()
+		sc := sandbox.Config{
+			Runtime: r.b.opts.Runtime,
+			Root:    filepath.Join(r.b.store.dir, "runc"),
+			Network: network,
+		}
+		if pipe != nil {
+			dir, err := os.MkdirTemp(filepath.Join(r.b.store.dir, "tmp"), "pipes-*")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			if err := os.WriteFile(filepath.Join(dir, pipe.name), []byte(pipe.data), 0o755); err != nil {
+				return err
+			}
+			sc.Mounts = append(sc.Mounts, sandbox.Mount{Type: "bind", Source: dir, Destination: "/dev/pipes", Options: []string{"rbind", "ro"}})
+		}
+		err := sandbox.Run(context.WithoutCancel(ctx), rootfs, sandbox.Process{
+			Args:   args,
+			Env:    env,
+			Cwd:    cfg.WorkingDir,
+			User:   cfg.User,
+			Stdout: out,
+			Stderr: out,
+		}, sc)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var ee *sandbox.ExitError
+		if errors.As(err, &ee) {
+			out.Flush()
+			return &RunError{Step: r.stepName(c), Code: ee.Code, Tail: out.Tail()}
+		}
+		return err
+	})
+}
+
+type inlineFile struct{ name, data string }
+
+// RunError is a RUN step whose command exited non-zero.
+type RunError struct {
+	Step string   // "[build 2/5] RUN make"
+	Code int      // exit code
+	Tail []string // the last lines of output
+}
+
+func (e *RunError) Error() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s: process did not complete successfully: exit code: %d", e.Step, e.Code)
+	if len(e.Tail) > 0 {
+		sb.WriteString("\nlast lines of output:")
+		for _, l := range e.Tail {
+			sb.WriteString("\n  " + l)
+		}
+	}
+	return sb.String()
+}
+
+// runHistory formats a RUN's history text as BuildKit does: the stage's
+// ARGs, counted and listed, then the argv.
+func runHistory(args []string, declared []instructions.KeyValuePairOptional, env []string) string {
+	var vars []string
+	idx := map[string]int{}
+	for _, a := range declared {
+		v, ok := lookupEnv(env, a.Key)
+		if !ok {
+			v = a.ValueString()
+		}
+		if i, ok := idx[a.Key]; ok {
+			vars[i] = a.Key + "=" + v
+			continue
+		}
+		idx[a.Key] = len(vars)
+		vars = append(vars, a.Key+"="+v)
+	}
+	if len(vars) > 0 {
+		vars = append([]string{fmt.Sprintf("|%d", len(vars))}, vars...)
+	}
+	return strings.Join(append(vars, args...), " ")
+}
+
+func lookupEnv(env []string, key string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(env[i], "="); k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// tailWriter splits output into lines, reports each, and keeps the last n.
+type tailWriter struct {
+	mu   sync.Mutex
+	n    int
+	buf  []byte
+	tail []string
+	emit func(string)
+}
+
+func newTailWriter(n int, emit func(string)) *tailWriter {
+	return &tailWriter{n: n, emit: emit}
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	// Bound memory for output without newlines.
+	if len(w.buf) > 64<<10 {
+		w.line(string(w.buf))
+		w.buf = w.buf[:0]
+	}
+	return len(p), nil
+}
+
+func (w *tailWriter) line(s string) {
+	s = strings.TrimRight(s, "\r")
+	w.emit(s)
+	w.tail = append(w.tail, s)
+	if len(w.tail) > w.n {
+		w.tail = w.tail[len(w.tail)-w.n:]
+	}
+}
+
+// Flush reports a final line without a newline.
+func (w *tailWriter) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.line(string(w.buf))
+		w.buf = w.buf[:0]
+	}
+}
+
+// Tail returns the last lines written.
+func (w *tailWriter) Tail() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.tail...)
+}

@@ -1,0 +1,109 @@
+package solver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/stratabuild/strata/layers"
+)
+
+// fsStep runs one filesystem step with the layer cache: key identifies the
+// step's input (with the parent filesystem's key already folded in). On a
+// hit the cached layer is reused; on a miss, mutate changes a writable
+// overlay of the stage's filesystem mounted at rootfs and the overlay's
+// upper directory becomes the new layer.
+func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mutate func(rootfs string) error) error {
+	b := r.b
+	ev := Event{Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name}
+	if !b.opts.NoCache {
+		if diffID, ok := b.store.lookupKey(key); ok {
+			l, err := r.blobFor(diffID)
+			if err == nil {
+				ev.Kind = StepCached
+				b.progress(ev)
+				b.count(false)
+				r.commit(key, l, createdBy)
+				return nil
+			}
+		}
+	}
+	ev.Kind = StepStart
+	b.progress(ev)
+	start := time.Now()
+
+	tmp, err := b.store.tempDir("step-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	upper, work, rootfs := filepath.Join(tmp, "upper"), filepath.Join(tmp, "work"), filepath.Join(tmp, "rootfs")
+	for _, d := range []string{upper, work, rootfs} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return err
+		}
+	}
+	lowers := b.lowerDirs(r.st)
+	if len(lowers) == 0 {
+		empty := filepath.Join(tmp, "empty")
+		if err := os.Mkdir(empty, 0o755); err != nil {
+			return err
+		}
+		lowers = []string{empty}
+	}
+	if err := layers.Mount(rootfs, lowers, upper, work); err != nil {
+		return fmt.Errorf("mounting snapshot: %w", err)
+	}
+	mutateErr := mutate(rootfs)
+	if err := layers.Unmount(rootfs); err != nil && mutateErr == nil {
+		mutateErr = fmt.Errorf("unmounting snapshot: %w", err)
+	}
+	if mutateErr != nil {
+		return mutateErr
+	}
+	l, err := b.store.packLayer(upper, b.opts.Compression)
+	if err != nil {
+		return err
+	}
+	if err := b.store.commitLayerDir(upper, l.DiffID); err != nil {
+		return err
+	}
+	if err := b.store.recordBlob(l); err != nil {
+		return err
+	}
+	if err := b.store.saveKey(key, l.DiffID); err != nil {
+		return err
+	}
+	ev.Kind, ev.Duration = StepDone, time.Since(start)
+	b.progress(ev)
+	b.count(true)
+	r.commit(key, l, createdBy)
+	return nil
+}
+
+// blobFor finds or makes the blob of a cached layer in the build's
+// compression.
+func (r *stageRun) blobFor(diffID v1.Hash) (layer, error) {
+	b := r.b
+	if l, ok := b.store.findBlob(diffID, b.opts.Compression.MediaType()); ok {
+		return l, nil
+	}
+	l, err := b.store.packLayer(b.store.layerDir(diffID), b.opts.Compression)
+	if err != nil {
+		return layer{}, err
+	}
+	if l.DiffID != diffID {
+		return layer{}, fmt.Errorf("cached layer %s changed on disk", diffID)
+	}
+	return l, b.store.recordBlob(l)
+}
+
+func (r *stageRun) commit(key v1.Hash, l layer, createdBy string) {
+	r.st.key = key
+	r.st.layers = append(r.st.layers, l)
+	r.addHistory(createdBy, true)
+}

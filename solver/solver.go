@@ -1,0 +1,362 @@
+package solver
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/stratabuild/strata/frontend"
+	"github.com/stratabuild/strata/image"
+	"github.com/stratabuild/strata/layers"
+)
+
+// Options configure a build.
+type Options struct {
+	CacheDir    string
+	NoCache     bool
+	Compression layers.Compression
+	// Insecure lists registries reached over plain HTTP (loopback
+	// registries always are).
+	Insecure []string
+	// Runtime is the OCI runtime binary for RUN; default "runc".
+	Runtime string
+	// Context is the local build context; nil when the build has none.
+	Context *frontend.Context
+	// Labels are added to the final image's config (--label).
+	Labels map[string]string
+	// Progress receives progress events; nil means silent.
+	Progress func(Event)
+	// Now is the clock for created times; default time.Now.
+	Now func() time.Time
+}
+
+// Result is a finished build.
+type Result struct {
+	Image  v1.Image
+	Config *v1.ConfigFile
+	// Executed and Cached count the filesystem steps that ran and the ones
+	// that came from the cache.
+	Executed, Cached int
+}
+
+// Builder runs builds against one cache directory.
+type Builder struct {
+	opts  Options
+	store *store
+	mu    sync.Mutex // guards counters and pulls
+	exec  int
+	hits  int
+	pulls map[string]*pullOnce
+}
+
+type pullOnce struct {
+	once sync.Once
+	base *image.Base
+	err  error
+}
+
+// New opens the cache and returns a Builder.
+func New(opts Options) (*Builder, error) {
+	if opts.CacheDir == "" {
+		return nil, errors.New("no cache directory")
+	}
+	if opts.Runtime == "" {
+		opts.Runtime = "runc"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	st, err := openStore(opts.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{opts: opts, store: st, pulls: map[string]*pullOnce{}}, nil
+}
+
+// Store is the content store holding the build's blobs.
+func (b *Builder) Store() *image.Store { return b.store.blobs }
+
+func (b *Builder) progress(e Event) {
+	if b.opts.Progress != nil {
+		b.opts.Progress(e)
+	}
+}
+
+// Build runs plan and assembles the target stage's image.
+func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, error) {
+	if err := b.checkRuntime(plan); err != nil {
+		return nil, err
+	}
+	var mirror *contextMirror
+	if b.opts.Context != nil && planReadsContext(plan) {
+		m, release, err := b.store.syncContext(b.opts.Context)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		mirror = m
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type outcome struct {
+		done chan struct{}
+		st   *stageState
+		err  error
+	}
+	results := map[*frontend.Stage]*outcome{}
+	for _, s := range plan.Stages {
+		results[s] = &outcome{done: make(chan struct{})}
+	}
+	var wg sync.WaitGroup
+	var firstErr error
+	var errOnce sync.Once
+	for _, s := range plan.Stages {
+		wg.Add(1)
+		go func(s *frontend.Stage) {
+			defer wg.Done()
+			out := results[s]
+			defer close(out.done)
+			deps := map[*frontend.Stage]*stageState{}
+			for _, d := range s.Deps {
+				dr := results[d]
+				select {
+				case <-dr.done:
+				case <-ctx.Done():
+					out.err = ctx.Err()
+					return
+				}
+				if dr.err != nil {
+					out.err = dr.err
+					return
+				}
+				deps[d] = dr.st
+			}
+			r := &stageRun{b: b, plan: plan, stage: s, deps: deps, mirror: mirror}
+			out.st, out.err = r.run(ctx)
+			if out.err != nil {
+				errOnce.Do(func() { firstErr = out.err; cancel() })
+			}
+		}(s)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	final := results[plan.Target].st
+	return b.assemble(final)
+}
+
+// assemble makes the image of a finished stage.
+func (b *Builder) assemble(st *stageState) (*Result, error) {
+	cfg := st.cfg.DeepCopy()
+	if len(b.opts.Labels) > 0 {
+		if cfg.Config.Labels == nil {
+			cfg.Config.Labels = map[string]string{}
+		}
+		for k, v := range b.opts.Labels {
+			cfg.Config.Labels[k] = v
+		}
+	}
+	cfg.RootFS = v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{}}
+	var ls []v1.Layer
+	for _, l := range st.layers {
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.DiffID)
+		ls = append(ls, b.store.blobs.Layer(l.Digest, l.DiffID, l.Size, l.MediaType))
+	}
+	cfg.Created = v1.Time{Time: b.opts.Now().UTC()}
+	img, err := image.New(cfg, ls)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return &Result{Image: img, Config: cfg, Executed: b.exec, Cached: b.hits}, nil
+}
+
+// checkRuntime fails early, before any work, when the plan has RUN steps
+// and the OCI runtime is missing.
+func (b *Builder) checkRuntime(plan *frontend.Plan) error {
+	for _, s := range plan.Stages {
+		for _, c := range s.Commands {
+			if _, ok := c.(*instructions.RunCommand); ok {
+				return checkRuntime(b.opts.Runtime)
+			}
+		}
+	}
+	return nil
+}
+
+func planReadsContext(plan *frontend.Plan) bool {
+	for _, s := range plan.Stages {
+		for _, c := range s.Commands {
+			switch c := c.(type) {
+			case *instructions.CopyCommand:
+				if c.From == "" {
+					return true
+				}
+			case *instructions.AddCommand:
+				return true
+			}
+		}
+	}
+	// ONBUILD triggers of base images may COPY too; syncing is cheap.
+	return true
+}
+
+// pull fetches a base image once per build.
+func (b *Builder) pull(ctx context.Context, ref, platform string) (*image.Base, error) {
+	b.mu.Lock()
+	p, ok := b.pulls[ref+"|"+platform]
+	if !ok {
+		p = &pullOnce{}
+		b.pulls[ref+"|"+platform] = p
+	}
+	b.mu.Unlock()
+	p.once.Do(func() {
+		opts := []image.Option{image.WithStore(b.store.blobs), image.WithInsecure(b.opts.Insecure...)}
+		if platform != "" {
+			pl, err := v1.ParsePlatform(platform)
+			if err != nil {
+				p.err = err
+				return
+			}
+			opts = append(opts, image.WithPlatform(*pl))
+		}
+		p.base, p.err = image.Pull(ctx, ref, opts...)
+		if p.err == nil {
+			p.err = b.unpackBase(ctx, p.base)
+		}
+	})
+	return p.base, p.err
+}
+
+// unpackBase makes sure every layer of a base image is unpacked.
+func (b *Builder) unpackBase(ctx context.Context, base *image.Base) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(base.Layers))
+	for i, l := range base.Layers {
+		l := v1.Layer(l)
+		diffID, err := l.DiffID()
+		if err != nil {
+			return err
+		}
+		if b.store.hasLayerDir(diffID) {
+			continue
+		}
+		wg.Add(1)
+		go func(i int, l v1.Layer, diffID v1.Hash) {
+			defer wg.Done()
+			errs[i] = b.unpackLayer(l, diffID)
+		}(i, l, diffID)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (b *Builder) unpackLayer(l v1.Layer, diffID v1.Hash) error {
+	tmp, err := b.store.tempDir("unpack-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "layer")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if err := layers.Unpack(io.TeeReader(rc, h), dir); err != nil {
+		return fmt.Errorf("unpacking layer %s: %w", diffID, err)
+	}
+	// Unpack may stop before the tar's trailing padding; hash all of it.
+	if _, err := io.Copy(h, rc); err != nil {
+		return err
+	}
+	if got := fmt.Sprintf("%x", h.Sum(nil)); got != diffID.Hex {
+		return fmt.Errorf("layer %s: content has diff ID sha256:%s", diffID, got)
+	}
+	return b.store.commitLayerDir(dir, diffID)
+}
+
+func (b *Builder) count(executed bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if executed {
+		b.exec++
+	} else {
+		b.hits++
+	}
+}
+
+// stageState is the state of a stage between steps.
+type stageState struct {
+	cfg    *v1.ConfigFile
+	layers []layer
+	// env is the environment that expands words and that RUN sees: the
+	// config's Env plus the stage's ARG values.
+	env []string
+	// args are the ARGs declared so far in the stage, in order.
+	args   []instructions.KeyValuePairOptional
+	key    v1.Hash // cache key of the filesystem so far
+	cmdSet bool    // CMD was set in this stage (ENTRYPOINT keeps it)
+}
+
+func (s *stageState) clone() *stageState {
+	c := *s
+	c.cfg = s.cfg.DeepCopy()
+	c.layers = slices.Clone(s.layers)
+	c.env = slices.Clone(s.env)
+	c.args = slices.Clone(s.args)
+	c.cmdSet = false
+	return &c
+}
+
+// lowerDirs lists the stage's layer directories topmost first, as overlay
+// wants them.
+func (b *Builder) lowerDirs(st *stageState) []string {
+	dirs := make([]string, 0, len(st.layers))
+	for i := len(st.layers) - 1; i >= 0; i-- {
+		dirs = append(dirs, b.store.layerDir(st.layers[i].DiffID))
+	}
+	return dirs
+}
+
+func hashKey(parts ...string) v1.Hash {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s\n", len(p), p)
+	}
+	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}
+}
+
+func joinQuoted(list []string) string {
+	var sb strings.Builder
+	for _, s := range list {
+		fmt.Fprintf(&sb, "%q ", s)
+	}
+	return sb.String()
+}
+
+// cmdString is the instruction as written, for progress and errors.
+func cmdString(c instructions.Command) string {
+	if s, ok := c.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return strings.ToUpper(c.Name())
+}
