@@ -3,5 +3,21 @@
 // manifests, and the exporters (registry, OCI layout, docker tar, local
 // folder, plain tar).
 //
+// The pieces:
+//
+//   - Store keeps blobs by digest in a directory (blobs/sha256/<hex>),
+//     writing through a temporary file and a rename and verifying on read.
+//   - Pull resolves a reference against its registry and fills the Store
+//     with the manifest, config and any missing layers; the Base it
+//     returns lists the layers as Layer values backed by the Store.
+//   - New assembles an OCI image from a config and layers.
+//   - Push, WriteOCI, WriteOCIArchive, WriteDocker, WriteLocal and
+//     WriteTar export an image.
+//
+// Registry access follows the rules strata's users rely on: credentials
+// from ~/.docker/config.json and credential helpers, plain HTTP only for
+// loopback registries and those named with WithInsecure. The package never
+// prints; progress goes to the sink given with WithProgress.
+//
 // image must not import solver or frontend.
 package image
