@@ -16,8 +16,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/klauspost/pgzip"
-	"github.com/ulikunitz/xz"
 	fscopy "github.com/tonistiigi/fsutil/copy"
+	"github.com/ulikunitz/xz"
 	"golang.org/x/sys/unix"
 )
 

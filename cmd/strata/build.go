@@ -1,0 +1,267 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratabuild/strata/frontend"
+	"github.com/stratabuild/strata/image"
+	"github.com/stratabuild/strata/layers"
+	"github.com/stratabuild/strata/solver"
+)
+
+type buildFlags struct {
+	file         string
+	tags         []string
+	buildArgs    []string
+	target       string
+	noCache      bool
+	push         bool
+	outputs      []string
+	labels       []string
+	iidfile      string
+	metadataFile string
+	progress     string
+	cacheDir     string
+	insecure     []string
+	compression  string
+	platform     string
+	runtime      string
+}
+
+func newBuildCommand() *cobra.Command {
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   "build [flags] CONTEXT",
+		Short: "Build an image from a Dockerfile",
+		Long: "Build an image from a Dockerfile and a build context directory, without a daemon.\n" +
+			"Flags follow docker build / docker buildx build. The image digest is printed on stdout;\n" +
+			"progress goes to stderr.",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("build takes exactly one CONTEXT directory argument, got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(cmd, f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", `name of the Dockerfile ("-" reads stdin; default CONTEXT/Dockerfile)`)
+	fl.StringArrayVarP(&f.tags, "tag", "t", nil, `image name and tag, "name:tag" (repeatable)`)
+	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "build-time variable K=V, or K to take it from the environment (repeatable)")
+	fl.StringVar(&f.target, "target", "", "stage to build (default: the last)")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the cache when building")
+	fl.BoolVar(&f.push, "push", false, "push the image to its registry (short for --output type=registry)")
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "output: type=registry|oci|docker|local|tar[,dest=PATH] (repeatable)")
+	fl.StringArrayVar(&f.labels, "label", nil, "set an image label K=V (repeatable)")
+	fl.StringVar(&f.iidfile, "iidfile", "", "write the image digest to this file")
+	fl.StringVar(&f.metadataFile, "metadata-file", "", "write build result metadata (JSON) to this file")
+	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain or quiet")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache directory (default $XDG_CACHE_HOME/strata)")
+	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "registry host[:port] reached over plain HTTP or untrusted TLS (repeatable)")
+	fl.StringVar(&f.compression, "compression", "gzip", "layer compression: gzip, zstd or uncompressed")
+	fl.StringVar(&f.platform, "platform", "", "target platform (only the host's, e.g. linux/amd64, is supported)")
+	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime for RUN steps")
+	return cmd
+}
+
+func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
+	ctx := cmd.Context()
+	stderr := cmd.ErrOrStderr()
+
+	// Flags first: every usage error before any work.
+	compression, err := layers.ParseCompression(f.compression)
+	if err != nil {
+		return usagef("--compression: %v", err)
+	}
+	var progress *plainProgress
+	switch f.progress {
+	case "auto", "tty", "plain":
+		progress = &plainProgress{w: stderr}
+	case "quiet":
+	default:
+		return usagef("--progress %q: want auto, tty, plain or quiet", f.progress)
+	}
+	var outs []output
+	for _, s := range f.outputs {
+		o, err := parseOutput(s)
+		if err != nil {
+			return err
+		}
+		outs = append(outs, o)
+	}
+	if f.push {
+		outs = append(outs, output{Type: "registry"})
+	}
+	for _, o := range outs {
+		if o.Type == "registry" && len(f.tags) == 0 {
+			return usagef("pushing needs at least one --tag NAME:TAG")
+		}
+	}
+	buildArgs := map[string]string{}
+	for _, a := range f.buildArgs {
+		k, v, ok := strings.Cut(a, "=")
+		if k == "" {
+			return usagef("--build-arg %q: empty name", a)
+		}
+		if !ok {
+			ev, set := os.LookupEnv(k)
+			if !set {
+				continue // docker build ignores an unset bare name
+			}
+			v = ev
+		}
+		buildArgs[k] = v
+	}
+	labels := map[string]string{}
+	for _, l := range f.labels {
+		k, v, _ := strings.Cut(l, "=")
+		if k == "" {
+			return usagef("--label %q: empty name", l)
+		}
+		labels[k] = v
+	}
+	if f.platform != "" {
+		if want := "linux/" + hostArch(); f.platform != want {
+			return usagef("--platform %s: only the host platform %s is supported for now", f.platform, want)
+		}
+	}
+	cacheDir := f.cacheDir
+	if cacheDir == "" {
+		base := os.Getenv("XDG_CACHE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return usagef("no --cache-dir and no home directory: %v", err)
+			}
+			base = filepath.Join(home, ".cache")
+		}
+		cacheDir = filepath.Join(base, "strata")
+	}
+
+	// The Dockerfile and the context.
+	dfPath, dfName := f.file, "Dockerfile"
+	var data []byte
+	switch {
+	case f.file == "-":
+		data, err = io.ReadAll(cmd.InOrStdin())
+		dfPath, dfName = "", "Dockerfile"
+	default:
+		if dfPath == "" {
+			dfPath = filepath.Join(contextDir, "Dockerfile")
+		}
+		dfName = dfPath
+		if rel, rerr := filepath.Rel(contextDir, dfPath); rerr == nil && !strings.HasPrefix(rel, "..") {
+			dfName = rel
+		}
+		data, err = os.ReadFile(dfPath)
+	}
+	if err != nil {
+		return usagef("reading Dockerfile: %v", err)
+	}
+	bctx, err := frontend.OpenContext(contextDir, dfPath)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	df, err := frontend.Parse(dfName, data)
+	if err != nil {
+		return err
+	}
+	if progress != nil {
+		for _, w := range df.Warnings {
+			progress.printf("warning: %s\n", w)
+		}
+		if df.Syntax != "" {
+			progress.printf("note: %s: # syntax=%s is ignored; strata has the Dockerfile frontend built in\n", dfName, df.Syntax)
+		}
+	}
+	plan, err := df.Plan(frontend.Options{BuildArgs: buildArgs, Target: f.target, Platform: f.platform})
+	if err != nil {
+		return err
+	}
+
+	opts := solver.Options{
+		CacheDir:    cacheDir,
+		NoCache:     f.noCache,
+		Compression: compression,
+		Insecure:    f.insecure,
+		Runtime:     f.runtime,
+		Context:     bctx,
+		Labels:      labels,
+	}
+	if progress != nil {
+		opts.Progress = progress.event
+	}
+	b, err := solver.New(opts)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := b.Build(ctx, plan)
+	if err != nil {
+		return err
+	}
+	digest, err := res.Image.Digest()
+	if err != nil {
+		return err
+	}
+	configDigest, err := res.Image.ConfigName()
+	if err != nil {
+		return err
+	}
+
+	for _, o := range outs {
+		if progress != nil {
+			progress.printf("exporting %s\n", o)
+		}
+		if err := export(ctx, res, o, f, cmd.OutOrStdout()); err != nil {
+			return err
+		}
+	}
+	if progress != nil {
+		progress.printf("built %s in %.1fs (%d steps run, %d cached)\n", digest, time.Since(start).Seconds(), res.Executed, res.Cached)
+	}
+	if f.iidfile != "" {
+		if err := image.WriteFile(f.iidfile, func(w io.Writer) error {
+			_, err := io.WriteString(w, digest.String())
+			return err
+		}); err != nil {
+			return fmt.Errorf("--iidfile: %w", err)
+		}
+	}
+	if f.metadataFile != "" {
+		md := map[string]any{
+			"containerimage.digest":        digest.String(),
+			"containerimage.config.digest": configDigest.String(),
+			"strata.steps.executed":        res.Executed,
+			"strata.steps.cached":          res.Cached,
+		}
+		if len(f.tags) > 0 {
+			md["image.name"] = strings.Join(f.tags, ",")
+		}
+		if err := image.WriteFile(f.metadataFile, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(md)
+		}); err != nil {
+			return fmt.Errorf("--metadata-file: %w", err)
+		}
+	}
+	// The result: the digest, unless the image itself went to stdout.
+	for _, o := range outs {
+		if o.Dest == "-" {
+			return nil
+		}
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), digest)
+	return nil
+}
