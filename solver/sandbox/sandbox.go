@@ -110,6 +110,9 @@ func (e *RuntimeError) Error() string {
 // another status, a *RuntimeError when the runtime could not run it, and
 // the context's error when ctx ends first; then the container is killed.
 // The container, its bundle and its runtime state are gone when Run returns.
+//
+// Steps may run concurrently, but never two in the same rootfs: the mount
+// points one creates and removes are in use by the other.
 func Run(ctx context.Context, rootfs string, p Process, c Config) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -177,6 +180,7 @@ func Run(ctx context.Context, rootfs string, p Process, c Config) error {
 		hosts:           c.Hosts,
 		mounts:          extra,
 		noNewPrivileges: c.NoNewPrivileges,
+		openFiles:       openFilesLimit(),
 	}
 	if in.resolvConf == "" {
 		b, err := resolvConf(hostResolvConf, c.Network)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // defaultPath is the PATH of a step whose environment has none: Docker's.
@@ -55,8 +56,26 @@ var readonlyPaths = []string{
 	"/proc/sysrq-trigger",
 }
 
-// maxOpenFiles is the step's RLIMIT_NOFILE, soft and hard.
+// maxOpenFiles is the step's RLIMIT_NOFILE, soft and hard, where the
+// runtime may set it (see openFilesLimit).
 const maxOpenFiles = 1048576
+
+// openFilesLimit returns the RLIMIT_NOFILE a step can get: maxOpenFiles,
+// unless this process's hard limit is lower and it lacks CAP_SYS_RESOURCE
+// to raise it (as in some containers), in which case the runtime would fail
+// to set maxOpenFiles and the step gets this process's hard limit instead.
+func openFilesLimit() uint64 {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Max >= maxOpenFiles {
+		return maxOpenFiles
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err == nil && data[0].Effective&(1<<unix.CAP_SYS_RESOURCE) != 0 {
+		return maxOpenFiles
+	}
+	return lim.Max
+}
 
 // specInput is what newSpec needs besides the process.
 type specInput struct {
@@ -67,6 +86,7 @@ type specInput struct {
 	hosts           string // host path bind-mounted read-only at /etc/hosts
 	mounts          []Mount
 	noNewPrivileges bool
+	openFiles       uint64 // RLIMIT_NOFILE; 0 is maxOpenFiles
 }
 
 // newSpec returns the OCI runtime spec of a step, modelled on the spec that
@@ -77,7 +97,7 @@ type specInput struct {
 //     unless the step shares the host's (see Network); no user namespace;
 //   - Docker's default capabilities, masked and read-only paths, and device
 //     cgroup rules (deny all; runc adds the standard devices);
-//   - RLIMIT_NOFILE 1048576;
+//   - RLIMIT_NOFILE 1048576 (see openFilesLimit);
 //   - cgroupsPath left empty: runc then creates a cgroup named after the
 //     container below its own cgroup in each hierarchy (v1 and v2 alike) and
 //     removes it with the container.
@@ -91,6 +111,10 @@ func newSpec(p Process, in specInput) *specs.Spec {
 		hostname = defaultHostname
 	}
 	caps := slices.Clone(defaultCapabilities)
+	nofile := in.openFiles
+	if nofile == 0 {
+		nofile = maxOpenFiles
+	}
 
 	s := &specs.Spec{
 		Version: specs.Version,
@@ -105,7 +129,7 @@ func newSpec(p Process, in specInput) *specs.Spec {
 				Permitted: caps,
 			},
 			Rlimits: []specs.POSIXRlimit{
-				{Type: "RLIMIT_NOFILE", Hard: maxOpenFiles, Soft: maxOpenFiles},
+				{Type: "RLIMIT_NOFILE", Hard: nofile, Soft: nofile},
 			},
 			NoNewPrivileges: in.noNewPrivileges,
 		},
