@@ -2,5 +2,17 @@
 // prepared root filesystem, with the mounts, namespaces, user, environment and
 // network mode of the step, and captures its output and exit status.
 //
+// The caller (the solver) mounts the step's root filesystem, usually an
+// overlay whose upper directory becomes the step's layer, and calls Run. Run
+// does what BuildKit's runc executor does: it resolves USER against the
+// image's /etc/passwd and /etc/group, creates the working directory, writes
+// an OCI bundle (config.json, resolv.conf, hosts) in a temporary directory,
+// runs `runc run` in the foreground, and afterwards removes the mount points
+// runc had to create in the root filesystem, so that the layer holds only
+// what the step wrote. CheckRuntime tells whether the runtime is installed.
+//
+// Differences from BuildKit: NetworkDefault shares the host's network (there
+// is no bridge yet), and no seccomp or AppArmor profile is applied.
+//
 // sandbox must not import solver, frontend, layers or image.
 package sandbox

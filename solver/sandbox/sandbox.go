@@ -131,6 +131,11 @@ func Run(ctx context.Context, rootfs string, p Process, c Config) error {
 	if err != nil {
 		return fmt.Errorf("resolving rootfs: %w", err)
 	}
+	if c.Root != "" {
+		if c.Root, err = filepath.Abs(c.Root); err != nil {
+			return fmt.Errorf("resolving runtime state directory: %w", err)
+		}
+	}
 	if fi, err := os.Stat(rootfs); err != nil {
 		return fmt.Errorf("checking rootfs: %w", err)
 	} else if !fi.IsDir() {
@@ -181,6 +186,7 @@ func Run(ctx context.Context, rootfs string, p Process, c Config) error {
 		mounts:          extra,
 		noNewPrivileges: c.NoNewPrivileges,
 		openFiles:       openFilesLimit(),
+		cgroupNS:        cgroupNamespaceSupported(),
 	}
 	if in.resolvConf == "" {
 		b, err := resolvConf(hostResolvConf, c.Network)

@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -87,14 +89,29 @@ type specInput struct {
 	mounts          []Mount
 	noNewPrivileges bool
 	openFiles       uint64 // RLIMIT_NOFILE; 0 is maxOpenFiles
+	cgroupNS        bool   // give the step its own cgroup namespace
 }
+
+// cgroupNamespaceSupported reports whether steps get their own cgroup
+// namespace: only on a host whose /sys/fs/cgroup is cgroup v2, as BuildKit
+// decides. With cgroup v1 (including the "hybrid" layout) BuildKit does
+// without one, because a cgroup namespace can fail with EINVAL on some v1
+// hierarchies.
+var cgroupNamespaceSupported = sync.OnceValue(func() bool {
+	if _, err := os.Stat("/proc/self/ns/cgroup"); err != nil {
+		return false
+	}
+	_, err := os.Stat("/sys/fs/cgroup/cgroup.subtree_control")
+	return err == nil
+})
 
 // newSpec returns the OCI runtime spec of a step, modelled on the spec that
 // BuildKit's runc executor generates (containerd's default Unix spec, without
 // /run, with /sys/fs/cgroup, resolv.conf and hosts):
 //
-//   - new pid, ipc, uts and mount namespaces, and a new network namespace
-//     unless the step shares the host's (see Network); no user namespace;
+//   - new pid, ipc, uts and mount namespaces, a new network namespace
+//     unless the step shares the host's (see Network), and a new cgroup
+//     namespace on a cgroup v2 host; no user namespace;
 //   - Docker's default capabilities, masked and read-only paths, and device
 //     cgroup rules (deny all; runc adds the standard devices);
 //   - RLIMIT_NOFILE 1048576 (see openFilesLimit);
@@ -137,7 +154,7 @@ func newSpec(p Process, in specInput) *specs.Spec {
 		Hostname: hostname,
 		Mounts:   mounts(in),
 		Linux: &specs.Linux{
-			Namespaces: namespaces(in.network),
+			Namespaces: namespaces(in.network, in.cgroupNS),
 			Resources: &specs.LinuxResources{
 				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
 			},
@@ -149,7 +166,7 @@ func newSpec(p Process, in specInput) *specs.Spec {
 }
 
 // namespaces returns the namespaces a step runs in for network mode n.
-func namespaces(n Network) []specs.LinuxNamespace {
+func namespaces(n Network, cgroupNS bool) []specs.LinuxNamespace {
 	ns := []specs.LinuxNamespace{
 		{Type: specs.PIDNamespace},
 		{Type: specs.IPCNamespace},
@@ -159,6 +176,9 @@ func namespaces(n Network) []specs.LinuxNamespace {
 	if !n.sharesHost() {
 		// runc brings the loopback interface of a new namespace up.
 		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+	}
+	if cgroupNS {
+		ns = append(ns, specs.LinuxNamespace{Type: specs.CgroupNamespace})
 	}
 	return ns
 }

@@ -51,6 +51,12 @@ func TestNewSpecNamespaces(t *testing.T) {
 		if got, want := hasNamespace(s, specs.NetworkNamespace), n == NetworkNone; got != want {
 			t.Errorf("network %v: new network namespace = %v, want %v", n, got, want)
 		}
+		if hasNamespace(s, specs.CgroupNamespace) {
+			t.Errorf("network %v: has a cgroup namespace without cgroupNS", n)
+		}
+	}
+	if s := newSpec(Process{Args: []string{"true"}}, specInput{cgroupNS: true}); !hasNamespace(s, specs.CgroupNamespace) {
+		t.Errorf("with cgroupNS: no cgroup namespace")
 	}
 }
 
