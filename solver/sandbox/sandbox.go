@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Mount is an extra mount of a step, such as a bind mount for
@@ -117,45 +118,12 @@ func Run(ctx context.Context, rootfs string, p Process, c Config) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(p.Args) == 0 {
-		return errors.New("running step: no command")
-	}
 	runtime, err := lookRuntime(c.Runtime)
 	if err != nil {
 		return err
 	}
-	if c.Network < NetworkDefault || c.Network > NetworkHost {
-		return fmt.Errorf("running step: unknown network mode %d", int(c.Network))
-	}
-	rootfs, err = filepath.Abs(rootfs)
-	if err != nil {
-		return fmt.Errorf("resolving rootfs: %w", err)
-	}
-	if c.Root != "" {
-		if c.Root, err = filepath.Abs(c.Root); err != nil {
-			return fmt.Errorf("resolving runtime state directory: %w", err)
-		}
-	}
-	if fi, err := os.Stat(rootfs); err != nil {
-		return fmt.Errorf("checking rootfs: %w", err)
-	} else if !fi.IsDir() {
-		return fmt.Errorf("checking rootfs: %s is not a directory", rootfs)
-	}
-	cwd := p.Cwd
-	if cwd == "" {
-		cwd = "/"
-	}
-	if !path.IsAbs(cwd) {
-		return fmt.Errorf("working directory %q is not absolute", p.Cwd)
-	}
-	p.Cwd = path.Clean(cwd)
-	extra := make([]Mount, len(c.Mounts))
-	for i, m := range c.Mounts {
-		if !path.IsAbs(m.Destination) {
-			return fmt.Errorf("mount destination %q is not absolute", m.Destination)
-		}
-		m.Destination = path.Clean(m.Destination)
-		extra[i] = m
+	if rootfs, err = checkInput(rootfs, &p, &c); err != nil {
+		return err
 	}
 	user, err := resolveUser(rootfs, p.User)
 	if err != nil {
@@ -176,42 +144,8 @@ func Run(ctx context.Context, rootfs string, p Process, c Config) error {
 	} else if err := os.MkdirAll(state, 0o711); err != nil {
 		return fmt.Errorf("creating runtime state directory: %w", err)
 	}
-
-	in := specInput{
-		rootfs:          rootfs,
-		user:            user,
-		network:         c.Network,
-		resolvConf:      c.ResolvConf,
-		hosts:           c.Hosts,
-		mounts:          extra,
-		noNewPrivileges: c.NoNewPrivileges,
-		openFiles:       openFilesLimit(),
-		cgroupNS:        cgroupNamespaceSupported(),
-	}
-	if in.resolvConf == "" {
-		b, err := resolvConf(hostResolvConf, c.Network)
-		if err != nil {
-			return err
-		}
-		if in.resolvConf, err = writeBundleFile(bundle, "resolv.conf", b); err != nil {
-			return err
-		}
-	}
-	if in.hosts == "" {
-		hostname := p.Hostname
-		if hostname == "" {
-			hostname = defaultHostname
-		}
-		if in.hosts, err = writeBundleFile(bundle, "hosts", hostsFile(hostname)); err != nil {
-			return err
-		}
-	}
-	spec := newSpec(p, in)
-	b, err := json.Marshal(spec)
+	spec, err := writeBundle(bundle, rootfs, user, p, c)
 	if err != nil {
-		return fmt.Errorf("encoding runtime spec: %w", err)
-	}
-	if _, err := writeBundleFile(bundle, "config.json", b); err != nil {
 		return err
 	}
 
@@ -221,7 +155,7 @@ func Run(ctx context.Context, rootfs string, p Process, c Config) error {
 	}
 	stubs := recordMountStubs(rootfs, dests)
 	// Deferred after the bundle's removal, so it runs before it, and after
-	// runContainer has made sure the container is gone.
+	// runc.run has made sure the container is gone.
 	defer stubs.remove()
 
 	if p.Cwd != "/" {
@@ -232,6 +166,94 @@ func Run(ctx context.Context, rootfs string, p Process, c Config) error {
 
 	r := runc{binary: runtime, root: state}
 	return r.run(ctx, newContainerID(), bundle, p.Stdout, p.Stderr)
+}
+
+// checkInput validates Run's input, returns rootfs as a clean absolute path
+// and normalizes p and c: a clean absolute Cwd ("" becomes "/"), an absolute
+// c.Root, and clean mount destinations in a copy of c.Mounts.
+func checkInput(rootfs string, p *Process, c *Config) (string, error) {
+	if len(p.Args) == 0 {
+		return "", errors.New("running step: no command")
+	}
+	if c.Network < NetworkDefault || c.Network > NetworkHost {
+		return "", fmt.Errorf("running step: unknown network mode %d", int(c.Network))
+	}
+	rootfs, err := filepath.Abs(rootfs)
+	if err != nil {
+		return "", fmt.Errorf("resolving rootfs: %w", err)
+	}
+	if fi, err := os.Stat(rootfs); err != nil {
+		return "", fmt.Errorf("checking rootfs: %w", err)
+	} else if !fi.IsDir() {
+		return "", fmt.Errorf("checking rootfs: %s is not a directory", rootfs)
+	}
+	if c.Root != "" {
+		if c.Root, err = filepath.Abs(c.Root); err != nil {
+			return "", fmt.Errorf("resolving runtime state directory: %w", err)
+		}
+	}
+	if p.Cwd == "" {
+		p.Cwd = "/"
+	}
+	if !path.IsAbs(p.Cwd) {
+		return "", fmt.Errorf("working directory %q is not absolute", p.Cwd)
+	}
+	p.Cwd = path.Clean(p.Cwd)
+	mounts := make([]Mount, len(c.Mounts))
+	for i, m := range c.Mounts {
+		if !path.IsAbs(m.Destination) {
+			return "", fmt.Errorf("mount destination %q is not absolute", m.Destination)
+		}
+		m.Destination = path.Clean(m.Destination)
+		mounts[i] = m
+	}
+	c.Mounts = mounts
+	return rootfs, nil
+}
+
+// writeBundle writes the OCI bundle of the step into the directory bundle:
+// config.json, and resolv.conf and hosts unless c names the host's files to
+// use instead. It returns the spec.
+func writeBundle(bundle, rootfs string, user specs.User, p Process, c Config) (*specs.Spec, error) {
+	in := specInput{
+		rootfs:          rootfs,
+		user:            user,
+		network:         c.Network,
+		resolvConf:      c.ResolvConf,
+		hosts:           c.Hosts,
+		mounts:          c.Mounts,
+		noNewPrivileges: c.NoNewPrivileges,
+		openFiles:       openFilesLimit(),
+		cgroupNS:        cgroupNamespaceSupported(),
+	}
+	if in.resolvConf == "" {
+		b, err := resolvConf(hostResolvConf, c.Network)
+		if err != nil {
+			return nil, err
+		}
+		if in.resolvConf, err = writeBundleFile(bundle, "resolv.conf", b); err != nil {
+			return nil, err
+		}
+	}
+	if in.hosts == "" {
+		hostname := p.Hostname
+		if hostname == "" {
+			hostname = defaultHostname
+		}
+		var err error
+		if in.hosts, err = writeBundleFile(bundle, "hosts", hostsFile(hostname)); err != nil {
+			return nil, err
+		}
+	}
+	spec := newSpec(p, in)
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding runtime spec: %w", err)
+	}
+	if _, err := writeBundleFile(bundle, "config.json", b); err != nil {
+		return nil, err
+	}
+	return spec, nil
 }
 
 // writeBundleFile writes b to name in the bundle directory and returns the
