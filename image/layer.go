@@ -3,6 +3,7 @@ package image
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 
@@ -113,9 +114,14 @@ type drainCloser struct {
 
 func (d *drainCloser) Read(p []byte) (int, error) {
 	n, err := d.Reader.Read(p)
-	if err == io.EOF && d.inner != nil {
-		if _, derr := io.Copy(io.Discard, d.inner); derr != nil {
-			return n, derr
+	if err != nil && d.inner != nil {
+		// At the end, or when the decompressor chokes (often because the
+		// blob is corrupt), let the digest check have its say: a digest
+		// mismatch explains more than "invalid input".
+		_, derr := io.Copy(io.Discard, d.inner)
+		d.inner = nil
+		if derr != nil && (err == io.EOF || errors.Is(derr, ErrDigestMismatch)) {
+			err = derr
 		}
 	}
 	return n, err
