@@ -21,13 +21,13 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 	b := r.b
 	ev := Event{Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name}
 	if !b.opts.NoCache {
-		if diffID, ok := b.store.lookupKey(key); ok {
-			l, err := r.blobFor(diffID)
+		if rec, ok := b.store.lookupKey(key); ok {
+			l, err := r.blobFor(rec.DiffID)
 			if err == nil {
 				ev.Kind = StepCached
 				b.progress(ev)
 				b.count(false)
-				r.commit(key, l, createdBy)
+				r.commit(key, l, createdBy, rec.Created)
 				return nil
 			}
 		}
@@ -75,13 +75,14 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 	if err := b.store.recordBlob(l); err != nil {
 		return err
 	}
-	if err := b.store.saveKey(key, l.DiffID); err != nil {
+	created := b.opts.Now().UTC()
+	if err := b.store.saveKey(key, keyRecord{DiffID: l.DiffID, Created: created}); err != nil {
 		return err
 	}
 	ev.Kind, ev.Duration = StepDone, time.Since(start)
 	b.progress(ev)
 	b.count(true)
-	r.commit(key, l, createdBy)
+	r.commit(key, l, createdBy, created)
 	return nil
 }
 
@@ -102,8 +103,12 @@ func (r *stageRun) blobFor(diffID v1.Hash) (layer, error) {
 	return l, b.store.recordBlob(l)
 }
 
-func (r *stageRun) commit(key v1.Hash, l layer, createdBy string) {
+func (r *stageRun) commit(key v1.Hash, l layer, createdBy string, created time.Time) {
 	r.st.key = key
 	r.st.layers = append(r.st.layers, l)
-	r.addHistory(createdBy, true)
+	r.st.cfg.History = append(r.st.cfg.History, v1.History{
+		Created:   v1.Time{Time: created},
+		CreatedBy: createdBy,
+		Comment:   historyComment,
+	})
 }

@@ -175,7 +175,7 @@ func (b *Builder) assemble(st *stageState) (*Result, error) {
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.DiffID)
 		ls = append(ls, b.store.blobs.Layer(l.Digest, l.DiffID, l.Size, l.MediaType))
 	}
-	cfg.Created = v1.Time{Time: b.opts.Now().UTC()}
+	cfg.Created = v1.Time{Time: fillHistoryTimes(cfg.History)}
 	img, err := image.New(cfg, ls)
 	if err != nil {
 		return nil, err

@@ -59,6 +59,7 @@ func (r *stageRun) run(ctx context.Context) (*stageState, error) {
 		r.st.env = slices.Clone(r.st.cfg.Config.Env)
 	default:
 		r.begin("FROM " + s.Base)
+		r.b.progress(Event{Kind: StepStart, Stage: s.DisplayName(), Step: r.step, Total: r.total, Name: r.name})
 		start := time.Now()
 		platform := s.Platform
 		if platform == "" {
@@ -169,14 +170,37 @@ func (r *stageRun) expander() instructions.SingleWordExpander {
 	}
 }
 
-// addHistory appends a history entry to the stage's config.
+// addHistory appends the history entry of a step without a layer. Its time
+// is filled in when the image is assembled (see fillHistoryTimes).
 func (r *stageRun) addHistory(createdBy string, withLayer bool) {
 	r.st.cfg.History = append(r.st.cfg.History, v1.History{
-		Created:    v1.Time{Time: r.b.opts.Now().UTC()},
 		CreatedBy:  createdBy,
 		Comment:    historyComment,
 		EmptyLayer: !withLayer,
 	})
+}
+
+// fillHistoryTimes gives entries without a time the time of the layer
+// before them (or, before any layer, of the first layer), and returns the
+// image's created time: that of its last entry. Times thus derive from when
+// layers were made, so a rebuild from cache gives the same digest, as
+// BuildKit's do.
+func fillHistoryTimes(h []v1.History) time.Time {
+	var first time.Time
+	for _, e := range h {
+		if !e.Created.IsZero() {
+			first = e.Created.Time
+			break
+		}
+	}
+	prev := first
+	for i := range h {
+		if h[i].Created.IsZero() {
+			h[i].Created = v1.Time{Time: prev}
+		}
+		prev = h[i].Created.Time
+	}
+	return prev
 }
 
 func (r *stageRun) dispatch(ctx context.Context, cmd instructions.Command) error {

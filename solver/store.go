@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -113,21 +114,25 @@ func (s *store) findBlob(diffID v1.Hash, mt types.MediaType) (layer, bool) {
 // keyRecord is what a step's cache key maps to.
 type keyRecord struct {
 	DiffID v1.Hash `json:"diffID"`
+	// Created is when the step first ran; a cache hit reuses it, so a
+	// rebuild with no change has the same history and digest, as in
+	// BuildKit.
+	Created time.Time `json:"created"`
 }
 
-func (s *store) lookupKey(key v1.Hash) (v1.Hash, bool) {
+func (s *store) lookupKey(key v1.Hash) (keyRecord, bool) {
 	var rec keyRecord
 	if readJSON(filepath.Join(s.dir, "keys", key.Hex+".json"), &rec) != nil {
-		return v1.Hash{}, false
+		return rec, false
 	}
 	if rec.DiffID.Hex == "" || !s.hasLayerDir(rec.DiffID) {
-		return v1.Hash{}, false
+		return rec, false
 	}
-	return rec.DiffID, true
+	return rec, true
 }
 
-func (s *store) saveKey(key, diffID v1.Hash) error {
-	return writeJSON(s, filepath.Join(s.dir, "keys", key.Hex+".json"), keyRecord{DiffID: diffID})
+func (s *store) saveKey(key v1.Hash, rec keyRecord) error {
+	return writeJSON(s, filepath.Join(s.dir, "keys", key.Hex+".json"), rec)
 }
 
 // packLayer makes (or finds) the blob of the layer in dir with compression c.
