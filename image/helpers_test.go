@@ -117,6 +117,8 @@ type entry struct {
 	link string
 	mode int64
 	uid  int
+	// devmajor and devminor are for device nodes.
+	devmajor, devminor int64
 }
 
 // tarBytes renders entries as an uncompressed tar.
@@ -137,7 +139,8 @@ func tarBytes(t *testing.T, entries []entry) []byte {
 			}
 		}
 		hdr := &tar.Header{Typeflag: typ, Name: e.name, Linkname: e.link, Mode: mode, Uid: e.uid, Gid: e.uid,
-			ModTime: time.Unix(1700000000, 0), Format: tar.FormatPAX}
+			ModTime: time.Unix(1700000000, 0), Format: tar.FormatPAX,
+			Devmajor: e.devmajor, Devminor: e.devminor}
 		if typ == tar.TypeReg {
 			hdr.Size = int64(len(e.body))
 		}
