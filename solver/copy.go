@@ -145,15 +145,18 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	createdBy := copyHistory(verb, op) + " # buildkit"
 
 	return r.fsStep(ctx, key, createdBy, func(rootfs string) error {
-		var chown fscopy.Chowner
-		switch {
-		case op.chown != "":
+		// userChown is --chown; chown also makes context files root's,
+		// as docker build does. Archives extracted by ADD keep their
+		// entries' owners unless --chown is given.
+		var chown, userChown fscopy.Chowner
+		if op.chown != "" {
 			uid, gid, err := lookupUser(rootfs, op.chown)
 			if err != nil {
 				return err
 			}
-			chown = func(*fscopy.User) (*fscopy.User, error) { return &fscopy.User{UID: uid, GID: gid}, nil }
-		case !keepOwner:
+			userChown = func(*fscopy.User) (*fscopy.User, error) { return &fscopy.User{UID: uid, GID: gid}, nil }
+			chown = userChown
+		} else if !keepOwner {
 			chown = func(*fscopy.User) (*fscopy.User, error) { return &fscopy.User{UID: 0, GID: 0}, nil }
 		}
 		if fromRoot != nil {
@@ -179,7 +182,7 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 		}
 		for _, s := range srcs {
 			if s.archive {
-				ok, err := extractIfArchive(filepath.Join(s.root, s.path), rootfs, dest, chown)
+				ok, err := extractIfArchive(filepath.Join(s.root, s.path), rootfs, dest, userChown)
 				if err != nil {
 					return err
 				}

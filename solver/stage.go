@@ -212,6 +212,18 @@ func (r *stageRun) dispatch(ctx context.Context, cmd instructions.Command) error
 			}
 		}
 	}
+	if ex, ok := cmd.(instructions.SupportsSingleWordExpansionRaw); ok {
+		// Heredoc bodies expand without quote processing, as in BuildKit.
+		lex := shell.NewLex('\\')
+		lex.SkipProcessQuotes = true
+		err := ex.ExpandRaw(func(word string) (string, error) {
+			v, _, err := lex.ProcessWord(word, shell.EnvsFromSlice(r.st.env))
+			return v, err
+		})
+		if err != nil {
+			return r.errorf(cmd, "%v", err)
+		}
+	}
 	cfg := &r.st.cfg.Config
 	switch c := cmd.(type) {
 	case *instructions.EnvCommand:
