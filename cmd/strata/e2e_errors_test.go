@@ -92,6 +92,8 @@ func TestBuildErrors(t *testing.T) {
 			[]string{"Dockerfile:2:", "exit code: 7", "first line", "to stderr"}},
 		{"unreachable registry", "FROM 127.0.0.1:1/x:y\n", nil, 1,
 			[]string{"Dockerfile:1:", "127.0.0.1:1"}},
+		{"unreachable registry on push", "FROM scratch\n", []string{"-t", "127.0.0.1:1/x:y", "--push"}, 1,
+			[]string{"127.0.0.1:1"}},
 		{"missing COPY source", "FROM scratch\nCOPY nothere /x\n", nil, 1,
 			[]string{"Dockerfile:2:", `"nothere" not found`}},
 		{"bad flag", "FROM scratch\n", []string{"--progress=loud"}, 2, []string{"--progress"}},

@@ -266,3 +266,24 @@ func TestAddChecksumMismatch(t *testing.T) {
 		t.Errorf("exit %d stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestStagesRunInParallel: two independent stages meet over the host
+// loopback (RUN uses the host network by default), one listening, one
+// sending. Run one after the other, the listener would time out.
+func TestStagesRunInParallel(t *testing.T) {
+	requireE2E(t, "runc", "docker-registry")
+	reg := testregistry.Start(t)
+	cache := t.TempDir()
+	base := busyboxBase(t, reg, cache)
+	port := 20000 + os.Getpid()%20000
+	df := fmt.Sprintf(`FROM %[1]s AS listener
+RUN timeout 60 nc -l -p %[2]d > /got.txt
+FROM %[1]s AS sender
+RUN for i in $(seq 1 100); do echo hello | nc 127.0.0.1 %[2]d && exit 0; sleep 0.2; done; exit 1
+FROM %[1]s
+COPY --from=sender /etc/passwd /sender-done
+COPY --from=listener /got.txt /got.txt
+`, base, port)
+	b := buildLocal(t, cache, writeContext(t, df, map[string]string{}), "--no-cache")
+	b.wantContent(t, "got.txt", "hello\n")
+}
