@@ -204,6 +204,7 @@ func TestPullErrors(t *testing.T) {
 	host, _, _ := memRegistry(t)
 	img, _ := random.Image(512, 1)
 	seed(t, host+"/test/exists:1", img)
+	seed(t, host+"/test/artifact:1", mutate.ConfigMediaType(img, "application/vnd.example.config.v1+json"))
 	// A port nothing listens on: a server that was started and closed.
 	_, _, dead := memRegistry(t)
 	dead.Close()
@@ -223,6 +224,7 @@ func TestPullErrors(t *testing.T) {
 		{name: "missing digest", ref: host + "/test/exists@sha256:" + strings.Repeat("a", 64), want: ErrNotFound},
 		{name: "unreachable registry", ref: deadHost + "/x:1", want: ErrUnreachable,
 			contains: "registry " + deadHost + " unreachable: dial tcp " + deadHost + ": connect: connection refused"},
+		{name: "not an image", ref: host + "/test/artifact:1", contains: "is not a container image"},
 		{name: "bad reference", ref: "UPPER/case:1", contains: "pulling UPPER/case:1: "},
 		{name: "no store", ref: host + "/test/exists:1", contains: "no store"},
 	}
