@@ -61,6 +61,76 @@ func Pull(ctx context.Context, ref string, opts ...Option) (*Base, error) {
 	return b, nil
 }
 
+// Resolve returns the digest of the image manifest that Pull would fetch
+// for ref (for an index, the manifest for the platform set with
+// WithPlatform) without downloading any blob or writing to a store. A
+// digest reference to an index is resolved from the store given with
+// WithStore if the index is there. Errors are those of Pull.
+func Resolve(ctx context.Context, ref string, opts ...Option) (v1.Hash, error) {
+	o := makeOptions(opts)
+	h, err := o.resolve(ctx, ref)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("resolving %s: %w", ref, err)
+	}
+	return h, nil
+}
+
+func (o *options) resolve(ctx context.Context, ref string) (v1.Hash, error) {
+	r, err := o.parse(ref)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	var raw []byte
+	var digest v1.Hash
+	if d, ok := r.(name.Digest); ok && o.store != nil {
+		if h, err := v1.NewHash(d.DigestStr()); err == nil && o.store.Has(h) {
+			if raw, err = o.store.ReadAll(h); err != nil {
+				raw = nil
+			}
+			digest = h
+		}
+	}
+	if raw == nil {
+		desc, err := remote.Get(r, o.remote(ctx)...)
+		if err != nil {
+			return v1.Hash{}, registryError(r.Context().RegistryStr(), err)
+		}
+		raw, digest = desc.Manifest, desc.Digest
+	}
+	index, err := isIndex(raw)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("parsing manifest %s: %w", digest, err)
+	}
+	if !index {
+		return digest, nil
+	}
+	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("parsing index %s: %w", digest, err)
+	}
+	child, err := o.choose(im)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	return child.Digest, nil
+}
+
+// isIndex tells an index from an image manifest by its media type or, for
+// documents without one, by the presence of a manifests list.
+func isIndex(raw []byte) (bool, error) {
+	var probe struct {
+		MediaType types.MediaType `json:"mediaType"`
+		Manifests json.RawMessage `json:"manifests"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return false, err
+	}
+	if probe.MediaType != "" {
+		return probe.MediaType.IsIndex(), nil
+	}
+	return probe.Manifests != nil, nil
+}
+
 func (o *options) pull(ctx context.Context, ref string) (*Base, error) {
 	if o.store == nil {
 		return nil, errors.New("no store given (image.WithStore)")
@@ -171,14 +241,11 @@ func (o *options) fromStore(ref string, digest v1.Hash) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	var probe struct {
-		MediaType types.MediaType `json:"mediaType"`
-		Manifests json.RawMessage `json:"manifests"`
-	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
+	index, err := isIndex(raw)
+	if err != nil {
 		return nil, fmt.Errorf("parsing manifest %s: %w", digest, err)
 	}
-	if !probe.MediaType.IsIndex() && (probe.MediaType != "" || probe.Manifests == nil) {
+	if !index {
 		return o.base(ref, v1.Hash{}, digest)
 	}
 	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))

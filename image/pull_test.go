@@ -114,6 +114,18 @@ func TestPull(t *testing.T) {
 		t.Errorf("events: %d resolved, %d layers done; want 1 and 3", ev.count(EventResolved), ev.count(EventLayerDone))
 	}
 
+	// Resolving asks for the manifest only.
+	rec.reset()
+	if got, err := Resolve(ctx, ref); err != nil || got != want {
+		t.Errorf("Resolve(%s) = %s, %v; want %s", ref, got, err, want)
+	}
+	if n := rec.count("/blobs/", http.MethodGet, http.MethodHead); n != 0 {
+		t.Errorf("Resolve made %d blob requests, want 0", n)
+	}
+	if _, err := Resolve(ctx, host+"/test/pull:missing"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Resolve(missing) = %v, want %v", err, ErrNotFound)
+	}
+
 	// Pulling again asks for the manifest but downloads no blob.
 	rec.reset()
 	ev = &events{}
@@ -287,8 +299,12 @@ func TestPullIndex(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.platform.String(), func(t *testing.T) {
 			s := openStore(t)
+			resolved, rerr := Resolve(context.Background(), ref, WithPlatform(tt.platform))
 			b, err := Pull(context.Background(), ref, WithStore(s), WithPlatform(tt.platform))
 			if tt.want == "" {
+				if !errors.Is(rerr, ErrNoMatchingPlatform) {
+					t.Errorf("Resolve(%s) = %v, want %v", tt.platform, rerr, ErrNoMatchingPlatform)
+				}
 				if !errors.Is(err, ErrNoMatchingPlatform) {
 					t.Fatalf("Pull(%s) = %v, want %v", tt.platform, err, ErrNoMatchingPlatform)
 				}
@@ -299,6 +315,9 @@ func TestPullIndex(t *testing.T) {
 			}
 			if b.Digest != digests[tt.want] || b.Index != idxDigest {
 				t.Errorf("Pull(%s) = %s from index %s, want %s from %s", tt.platform, b.Digest, b.Index, digests[tt.want], idxDigest)
+			}
+			if rerr != nil || resolved != b.Digest {
+				t.Errorf("Resolve(%s) = %s, %v; want %s", tt.platform, resolved, rerr, b.Digest)
 			}
 			if !s.Has(idxDigest) {
 				t.Errorf("index not stored")
