@@ -27,7 +27,8 @@ type dockerManifest struct {
 // headers.
 //
 // The layout is docker save's: <config hex>.json, one <digest hex>.tar.gz
-// (or .tar.zst, .tar) per layer, and manifest.json.
+// (or .tar) per layer, and manifest.json. Docker cannot load zstd layers,
+// so those are stored uncompressed, as <diff_id hex>.tar.
 func WriteDocker(img v1.Image, tags []string, w io.Writer) error {
 	if err := writeDocker(img, tags, w); err != nil {
 		return fmt.Errorf("writing docker tar: %w", err)
@@ -77,6 +78,22 @@ func writeDocker(img v1.Image, tags []string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if mt == types.OCILayerZStd {
+			// docker load (20.10) cannot read zstd: store the tar itself.
+			diffID, err := l.DiffID()
+			if err != nil {
+				return err
+			}
+			file := diffID.Hex + ".tar"
+			m.Layers = append(m.Layers, file)
+			if !written[file] {
+				written[file] = true
+				if err := writeUncompressed(sink, file, l, diffID); err != nil {
+					return fmt.Errorf("layer %s: %w", d, err)
+				}
+			}
+			continue
+		}
 		file := d.Hex + dockerLayerExt(mt)
 		m.Layers = append(m.Layers, file)
 		if written[file] {
@@ -100,11 +117,33 @@ func writeDocker(img v1.Image, tags []string, w io.Writer) error {
 	return tw.Close()
 }
 
+// writeUncompressed writes the layer's tar as file. The tar is read twice:
+// once to learn its size (which the tar header needs first) and check it
+// against diffID, once to copy it.
+func writeUncompressed(sink layoutSink, file string, l v1.Layer, diffID v1.Hash) error {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	got, size, err := v1.SHA256(rc)
+	rc.Close()
+	if err != nil {
+		return err
+	}
+	if got != diffID {
+		return fmt.Errorf("%w: the tar hashes to %s, its diff_id is %s", ErrDigestMismatch, got, diffID)
+	}
+	rc, err = l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return sink.file(file, size, rc)
+}
+
 // dockerLayerExt is the file extension of a layer of media type mt.
 func dockerLayerExt(mt types.MediaType) string {
 	switch mt {
-	case types.OCILayerZStd:
-		return ".tar.zst"
 	case types.OCIUncompressedLayer, types.DockerUncompressedLayer, types.OCIUncompressedRestrictedLayer:
 		return ".tar"
 	}
