@@ -23,14 +23,15 @@ import (
 var ErrUnsafePath = errors.New("path escapes the layer directory")
 
 // ErrInvalidWhiteout is wrapped by the error Unpack returns for a whiteout
-// entry that names no file: ".wh.", ".wh.." or ".wh...".
+// entry that names no file (".wh.", ".wh.." or ".wh...") or that has
+// entries below it ("a/.wh.b/c").
 var ErrInvalidWhiteout = errors.New("whiteout names no file")
 
 // Unpack reads r, an uncompressed OCI layer tar, and writes its entries into
 // dir (created if missing) as a layer directory: a ".wh.<name>" entry
 // becomes a 0/0 character device <name>, and ".wh..wh..opq" sets
 // trusted.overlay.opaque=y on its directory. Other ".wh..wh." names (aufs
-// metadata) are skipped.
+// metadata) are skipped, with anything below them.
 //
 // Entries restore their mode (with setuid, setgid and sticky bits), numeric
 // owner (when running as root), xattrs, and access and modification times;
@@ -242,6 +243,14 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		return ErrUnsafePath
 	}
 	dirRel, base := splitPath(rel)
+	for part := range strings.SplitSeq(dirRel, "/") {
+		if strings.HasPrefix(part, whiteoutMetaPrefix) {
+			return nil // inside aufs metadata such as .wh..wh.plnk/
+		}
+		if strings.HasPrefix(part, whiteoutPrefix) {
+			return fmt.Errorf("%w: %q is a directory", ErrInvalidWhiteout, part)
+		}
+	}
 	if strings.HasPrefix(base, whiteoutPrefix) {
 		return u.whiteout(dirRel, base, hdr)
 	}

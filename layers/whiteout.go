@@ -54,7 +54,6 @@ type xattrReader struct {
 func (x *xattrReader) read(path string) ([][2]string, error) {
 	if x.names == nil {
 		x.names = make([]byte, 1024)
-		x.value = make([]byte, 1024)
 	}
 	var n int
 	for {
@@ -98,6 +97,9 @@ func (x *xattrReader) read(path string) ([][2]string, error) {
 
 // get reads one xattr of path without following a final symlink.
 func (x *xattrReader) get(path, name string) (string, error) {
+	if x.value == nil {
+		x.value = make([]byte, 1024)
+	}
 	for {
 		n, err := unix.Lgetxattr(path, name, x.value)
 		if errors.Is(err, unix.ERANGE) {
