@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,7 +42,8 @@ const paxXattrPrefix = "SCHILY.xattr."
 // first, and sockets are left out. Headers are PAX, keep nanosecond
 // modification times and xattrs (as SCHILY.xattr records, without
 // overlayfs's own), and carry numeric owners only; access and change times
-// are not written.
+// are not written. A file whose name starts with ".wh." is an error: no
+// reader could tell it from a whiteout.
 func WriteTar(w io.Writer, dir string, opts ...TarOption) error {
 	var cfg tarConfig
 	for _, o := range opts {
@@ -142,6 +144,10 @@ func (t *tarWriter) writeEntry(path, prefix, name string) error {
 	format := st.Mode & unix.S_IFMT
 	if format == unix.S_IFSOCK {
 		return nil
+	}
+	if strings.HasPrefix(name, whiteoutPrefix) {
+		// Every reader would take it for a whiteout or aufs metadata.
+		return fmt.Errorf("%s: names starting with %q are reserved for whiteouts", path, whiteoutPrefix)
 	}
 
 	hdr := &tar.Header{

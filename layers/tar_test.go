@@ -159,14 +159,24 @@ func TestWriteTarOpaqueRoot(t *testing.T) {
 
 func TestWriteTarErrors(t *testing.T) {
 	dir := t.TempDir()
-	file := filepath.Join(dir, "file")
-	if err := os.WriteFile(file, nil, 0o644); err != nil {
-		t.Fatal(err)
+	makeTree(t, dir, []node{
+		{path: "file", kind: 'f', mode: 0o644},
+		{path: "reserved", kind: 'd', mode: 0o755},
+		{path: "reserved/.wh.file", kind: 'f', mode: 0o644},
+	})
+	tests := []struct {
+		name, dir, wantErrMentioning string
+	}{
+		{"not a directory", filepath.Join(dir, "file"), filepath.Join(dir, "file")},
+		{"missing", filepath.Join(dir, "missing"), filepath.Join(dir, "missing")},
+		{"whiteout name in the tree", filepath.Join(dir, "reserved"), "reserved for whiteouts"},
 	}
-	for _, path := range []string{file, filepath.Join(dir, "missing")} {
-		var buf bytes.Buffer
-		if err := WriteTar(&buf, path); err == nil || !strings.Contains(err.Error(), path) {
-			t.Errorf("WriteTar(%s) = %v, want an error naming it", path, err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteTar(&buf, tt.dir); err == nil || !strings.Contains(err.Error(), tt.wantErrMentioning) {
+				t.Errorf("WriteTar(%s) = %v, want an error mentioning %q", tt.dir, err, tt.wantErrMentioning)
+			}
+		})
 	}
 }

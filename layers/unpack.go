@@ -28,7 +28,7 @@ var ErrUnsafePath = errors.New("path escapes the layer directory")
 var ErrInvalidWhiteout = errors.New("whiteout names no file")
 
 // Unpack reads r, an uncompressed OCI layer tar, and writes its entries into
-// dir (created if missing) as a layer directory: a ".wh.<name>" entry
+// dir (created with mode 0755 if missing) as a layer directory: a ".wh.<name>" entry
 // becomes a 0/0 character device <name>, and ".wh..wh..opq" sets
 // trusted.overlay.opaque=y on its directory. Other ".wh..wh." names (aufs
 // metadata) are skipped, with anything below them.
@@ -60,7 +60,7 @@ func Unpack(r io.Reader, dir string) error {
 // unpack is Unpack, with the name resolution chosen by the caller: openat2
 // with RESOLVE_IN_ROOT, or SecureJoin on kernels without it (before 5.6).
 func unpack(r io.Reader, dir string, openat2 bool) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := makeLayerRoot(dir); err != nil {
 		return fmt.Errorf("unpacking into %s: %w", dir, err)
 	}
 	root, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -96,6 +96,19 @@ func unpack(r io.Reader, dir string, openat2 bool) error {
 		return fmt.Errorf("unpacking into %s: reading past the tar: %w", dir, err)
 	}
 	return nil
+}
+
+// makeLayerRoot creates dir, if missing, with mode 0755 whatever the
+// umask: overlayfs shows the root of the topmost layer as "/", and a
+// container whose "/" is 0700 is unusable for every user but root.
+func makeLayerRoot(dir string) error {
+	if _, err := os.Lstat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o755)
 }
 
 // haveOpenat2 reports whether the kernel has openat2 (Linux 5.6).

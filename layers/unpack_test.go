@@ -231,6 +231,9 @@ func TestUnpack(t *testing.T) {
 				if err := unpack(bytes.NewReader(tarOf(t, tt.entries)), dir, res.openat2); err != nil {
 					t.Fatalf("Unpack = %v", err)
 				}
+				if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o755 {
+					t.Errorf("layer root mode = %v, %v, want 0755 despite the umask", fi.Mode(), err)
+				}
 				got := describe(t, dir)
 				if !slices.Equal(got, tt.want) {
 					t.Errorf("Unpack gave\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
