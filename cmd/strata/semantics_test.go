@@ -269,17 +269,20 @@ func TestAddChecksumMismatch(t *testing.T) {
 
 // TestStagesRunInParallel: two independent stages meet over the host
 // loopback (RUN uses the host network by default), one listening, one
-// sending. Run one after the other, the listener would time out.
+// sending and waiting for an acknowledgement. Run one after the other, the
+// listener would time out.
 func TestStagesRunInParallel(t *testing.T) {
 	requireE2E(t, "runc", "docker-registry")
 	reg := testregistry.Start(t)
 	cache := t.TempDir()
 	base := busyboxBase(t, reg, cache)
-	port := 20000 + os.Getpid()%20000
+	// Below the kernel's ephemeral port range, so no other test's client
+	// port can collide with it.
+	port := 10000 + os.Getpid()%20000
 	df := fmt.Sprintf(`FROM %[1]s AS listener
-RUN timeout 60 nc -l -p %[2]d > /got.txt
+RUN for i in $(seq 1 20); do timeout 60 nc -l -p %[2]d -e sh -c 'read x; echo "$x" > /got.txt; echo ack'; grep -q hello /got.txt 2>/dev/null && exit 0; done; exit 1
 FROM %[1]s AS sender
-RUN for i in $(seq 1 100); do echo hello | nc 127.0.0.1 %[2]d && exit 0; sleep 0.2; done; exit 1
+RUN for i in $(seq 1 300); do r=$( (echo hello; sleep 1) | nc 127.0.0.1 %[2]d 2>/dev/null); [ "$r" = ack ] && exit 0; sleep 0.2; done; exit 1
 FROM %[1]s
 COPY --from=sender /etc/passwd /sender-done
 COPY --from=listener /got.txt /got.txt
