@@ -241,7 +241,12 @@ func (r *stageRun) mountReadOnly(tmp string, st *stageState) (string, func(), er
 	if err := layers.Mount(target, lowers, "", ""); err != nil {
 		return "", nil, fmt.Errorf("mounting source: %w", err)
 	}
-	return target, func() { layers.Unmount(target) }, nil
+	return target, func() {
+		if err := layers.Unmount(target); err != nil {
+			// Keep the directory rather than delete through a mount.
+			os.Rename(target, target+".stuck")
+		}
+	}, nil
 }
 
 // download fetches an ADD URL into tmp, checking checksum when given. The

@@ -40,7 +40,13 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	mounted := false
+	defer func() {
+		// Never delete through a mount that is still there.
+		if !mounted {
+			os.RemoveAll(tmp)
+		}
+	}()
 	upper, work, rootfs := filepath.Join(tmp, "upper"), filepath.Join(tmp, "work"), filepath.Join(tmp, "rootfs")
 	for _, d := range []string{upper, work, rootfs} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -58,10 +64,12 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 	if err := layers.Mount(rootfs, lowers, upper, work); err != nil {
 		return fmt.Errorf("mounting snapshot: %w", err)
 	}
+	mounted = true
 	mutateErr := mutate(rootfs)
-	if err := layers.Unmount(rootfs); err != nil && mutateErr == nil {
-		mutateErr = fmt.Errorf("unmounting snapshot: %w", err)
+	if err := layers.Unmount(rootfs); err != nil {
+		return fmt.Errorf("unmounting snapshot %s: %w", rootfs, err)
 	}
+	mounted = false
 	if mutateErr != nil {
 		return mutateErr
 	}
