@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -282,6 +283,30 @@ func TestUnpackRoundTrip(t *testing.T) {
 			}
 			if v, err := (&xattrReader{}).get(filepath.Join(dst, "usr"), opaqueXattr); err != nil || v != "y" {
 				t.Errorf("usr %s = %q, %v, want y", opaqueXattr, v, err)
+			}
+		})
+	}
+}
+
+func TestUnpackRootEntry(t *testing.T) {
+	requireRoot(t)
+	mtime := time.Unix(1234567890, 5)
+	data := tarOf(t, []entry{
+		{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "./", Mode: 0o750, Uid: 3, Gid: 4, ModTime: mtime}},
+		fileEntry("f", "x"),
+	})
+	for _, res := range resolvers {
+		t.Run(res.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := unpack(bytes.NewReader(data), dir, res.openat2); err != nil {
+				t.Fatalf("Unpack = %v", err)
+			}
+			var st unix.Stat_t
+			if err := unix.Stat(dir, &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode&0o7777 != 0o750 || st.Uid != 3 || st.Gid != 4 || st.Mtim != timespec(mtime) {
+				t.Errorf("root = mode %#o owner %d:%d mtime %v, want 0750 3:4 %v", st.Mode&0o7777, st.Uid, st.Gid, st.Mtim, timespec(mtime))
 			}
 		})
 	}
@@ -612,4 +637,22 @@ func makeRemovable(root string) {
 		}
 		return nil
 	})
+}
+
+// BenchmarkUnpack unpacks the tar of about 2000 files and 50 MB; MB/s is
+// of tar input.
+func BenchmarkUnpack(b *testing.B) {
+	src := b.TempDir()
+	makeBenchTree(b, src, 2000, 50<<20)
+	data := writeTar(b, src)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		dst := filepath.Join(b.TempDir(), "layer")
+		if err := Unpack(bytes.NewReader(data), dst); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		os.RemoveAll(dst)
+		b.StartTimer()
+	}
 }
