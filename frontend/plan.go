@@ -1,7 +1,6 @@
 package frontend
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -262,6 +261,3 @@ func setEnv(env []string, k, v string) []string {
 // SetEnv sets k=v in a "K=V" list as ENV does: an existing k is replaced in
 // place, a new one is appended. The input is not modified.
 func SetEnv(env []string, k, v string) []string { return setEnv(env, k, v) }
-
-// ErrNoStage reports a --from that names neither a stage nor a usable image.
-var ErrNoStage = errors.New("no such stage")

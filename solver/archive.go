@@ -21,15 +21,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openInRoot opens a file inside root with symlinks resolved within root.
-func openInRoot(root, p string) (*os.File, error) {
-	full, err := securePath(root, p)
-	if err != nil {
-		return nil, err
-	}
-	return os.Open(full)
-}
-
 // extractIfArchive extracts src into dest inside rootfs when src is a tar
 // archive (plain, gzip, bzip2, xz or zstd), as ADD does with local
 // archives. It reports false, and does nothing, for any other file.

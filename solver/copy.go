@@ -18,7 +18,6 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	fscopy "github.com/tonistiigi/fsutil/copy"
 
-	"github.com/stratabuild/strata/frontend"
 	"github.com/stratabuild/strata/layers"
 )
 
@@ -388,4 +387,3 @@ func trimRoots(err error, roots ...string) error {
 	return fmt.Errorf("%s", msg)
 }
 
-var _ = frontend.Scratch

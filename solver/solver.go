@@ -99,7 +99,7 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 		return nil, err
 	}
 	var mirror *contextMirror
-	if b.opts.Context != nil && planReadsContext(plan) {
+	if b.opts.Context != nil {
 		m, release, err := b.store.syncContext(b.opts.Context)
 		if err != nil {
 			return nil, err
@@ -196,23 +196,6 @@ func (b *Builder) checkRuntime(plan *frontend.Plan) error {
 		}
 	}
 	return nil
-}
-
-func planReadsContext(plan *frontend.Plan) bool {
-	for _, s := range plan.Stages {
-		for _, c := range s.Commands {
-			switch c := c.(type) {
-			case *instructions.CopyCommand:
-				if c.From == "" {
-					return true
-				}
-			case *instructions.AddCommand:
-				return true
-			}
-		}
-	}
-	// ONBUILD triggers of base images may COPY too; syncing is cheap.
-	return true
 }
 
 // pull fetches a base image once per build.

@@ -267,3 +267,42 @@ func openInRoot(rootfs, name string) (*os.File, error) {
 	}
 	return pathrs.Reopen(h, unix.O_RDONLY|unix.O_CLOEXEC)
 }
+
+// ResolveOwner resolves the owner given to COPY --chown, ADD --chown or a
+// WORKDIR created under USER ("user[:group]", names or ids) the way
+// BuildKit's file operations do, which differs from USER for a process: a
+// user name takes its uid and primary gid from /etc/passwd, a numeric uid
+// alone is used as the gid too, and an explicit group (name or gid)
+// replaces the gid. Unlike BuildKit, which silently uses 0 for a name it
+// cannot find, an unknown user or group name is an error.
+func ResolveOwner(rootfs, spec string) (uid, gid uint32, err error) {
+	userArg, groupArg, hasGroup := strings.Cut(spec, ":")
+	if n, err := parseID(userArg); err == nil {
+		uid, gid = n, n
+	} else {
+		passwd, err := readPasswd(rootfs)
+		if err != nil {
+			return 0, 0, err
+		}
+		i := slices.IndexFunc(passwd, func(e passwdEntry) bool { return e.name == userArg })
+		if i < 0 {
+			return 0, 0, fmt.Errorf("unable to find user %s: %w", userArg, ErrNoPasswdEntries)
+		}
+		uid, gid = passwd[i].uid, passwd[i].gid
+	}
+	if !hasGroup {
+		return uid, gid, nil
+	}
+	if n, err := parseID(groupArg); err == nil {
+		return uid, n, nil
+	}
+	groups, err := readGroup(rootfs)
+	if err != nil {
+		return 0, 0, err
+	}
+	j := slices.IndexFunc(groups, func(g groupEntry) bool { return g.name == groupArg })
+	if j < 0 {
+		return 0, 0, fmt.Errorf("unable to find group %s: %w", groupArg, ErrNoGroupEntries)
+	}
+	return uid, groups[j].gid, nil
+}
