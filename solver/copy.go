@@ -386,4 +386,3 @@ func trimRoots(err error, roots ...string) error {
 	}
 	return fmt.Errorf("%s", msg)
 }
-
