@@ -133,3 +133,21 @@ func TestMissingRuntime(t *testing.T) {
 	dir = writeContext(t, "FROM scratch\nCOPY a /a\n", map[string]string{"a": "a"})
 	mustStrata(t, "build", "--cache-dir", cache, "--runtime", "runc-not-installed", dir)
 }
+
+// TestZstdLayers: --compression=zstd writes zstd layers with the OCI zstd
+// media type, which skopeo reads back.
+func TestZstdLayers(t *testing.T) {
+	requireE2E(t, "skopeo")
+	dir := writeContext(t, "FROM scratch\nCOPY a /a\n", map[string]string{"a": strings.Repeat("zstd ", 1000)})
+	out := filepath.Join(t.TempDir(), "z.tar")
+	mustStrata(t, "build", "--cache-dir", t.TempDir(), "--compression", "zstd", "-o", "type=oci,dest="+out, dir)
+	raw := run(t, "skopeo", "inspect", "--raw", "oci-archive:"+out)
+	if !strings.Contains(raw, `"application/vnd.oci.image.layer.v1.tar+zstd"`) {
+		t.Errorf("manifest has no zstd layer:\n%s", raw)
+	}
+	local := filepath.Join(t.TempDir(), "root")
+	run(t, "skopeo", "copy", "oci-archive:"+out, "dir:"+local)
+	if r := strata(t, "build", "--compression", "lz4", dir); r.code != 2 || !strings.Contains(r.stderr, "--compression") {
+		t.Errorf("--compression lz4: exit %d, %s", r.code, r.stderr)
+	}
+}
