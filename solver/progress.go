@@ -14,8 +14,6 @@ const (
 	StepDone
 	// StepLog: a line of a RUN step's output; Line is set.
 	StepLog
-	// Note: a message about the build that is not tied to a step.
-	Note
 )
 
 // Event is a progress report. The solver never prints; a caller that
@@ -26,6 +24,6 @@ type Event struct {
 	Step     int    // 1-based step number within the stage
 	Total    int    // number of steps in the stage
 	Name     string // the instruction, e.g. "RUN make"
-	Line     string // StepLog: one line of output; Note: the message
+	Line     string // StepLog: one line of output
 	Duration time.Duration
 }
