@@ -27,11 +27,11 @@ var ErrUnsafePath = errors.New("path escapes the layer directory")
 // entries below it ("a/.wh.b/c").
 var ErrInvalidWhiteout = errors.New("whiteout names no file")
 
-// Unpack reads r, an uncompressed OCI layer tar, and writes its entries into
-// dir (created with mode 0755 if missing) as a layer directory: a ".wh.<name>" entry
-// becomes a 0/0 character device <name>, and ".wh..wh..opq" sets
-// trusted.overlay.opaque=y on its directory. Other ".wh..wh." names (aufs
-// metadata) are skipped, with anything below them.
+// Unpack reads r, an uncompressed OCI layer tar, and writes its entries
+// into dir (created with mode 0755 if missing) as a layer directory: a
+// ".wh.<name>" entry becomes a 0/0 character device <name>, and
+// ".wh..wh..opq" sets trusted.overlay.opaque=y on its directory. Other
+// ".wh..wh." names (aufs metadata) are skipped, with anything below them.
 //
 // Entries restore their mode (with setuid, setgid and sticky bits), numeric
 // owner (when running as root), xattrs, and access and modification times;
@@ -41,14 +41,16 @@ var ErrInvalidWhiteout = errors.New("whiteout names no file")
 // created with mode 0755, owned by root. Regular files are written sparse:
 // runs of zeros become holes.
 //
-// Nothing is ever written outside dir. Names are resolved as if dir were the
-// root directory, the way the container will see them: a leading "/" is
-// dropped and symlinks met in parent directories are followed but cannot
-// leave dir (a symlink to "/" leads back to dir). The last component of a
-// name is never followed: an entry replaces a symlink rather than writing
-// through it. A name or hard link target that climbs above the root with
-// ".." is an error wrapping ErrUnsafePath. xattrs of overlayfs
-// (trusted.overlay.*, user.overlay.*) in the tar are ignored.
+// Nothing is ever written outside dir. Names are resolved as if dir were
+// the root directory, the way the container will see them: a leading "/"
+// is dropped, and symlinks met in parent directories are followed but
+// cannot leave dir (a symlink to "/" leads back to dir; one to a path
+// missing inside dir is an error). The last component of a name is never
+// followed: an entry replaces a symlink rather than writing through it, and
+// a hard link to a symlink links the symlink. A name or hard link target
+// that climbs above the root with ".." is an error wrapping ErrUnsafePath.
+// xattrs of overlayfs (trusted.overlay.*, user.overlay.*) in the tar are
+// ignored: only ".wh." names make whiteouts.
 //
 // Unpack reads r to its end, past the end of the archive, so that a
 // verifying reader wrapping it sees all of its input. On error, dir holds
