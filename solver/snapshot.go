@@ -52,6 +52,11 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 		if err := os.Mkdir(d, 0o755); err != nil {
 			return err
 		}
+		// The umask must not shape the image: overlay shows the upper
+		// dir's root as the container's "/".
+		if err := os.Chmod(d, 0o755); err != nil {
+			return err
+		}
 	}
 	lowers := b.lowerDirs(r.st)
 	if len(lowers) == 0 {

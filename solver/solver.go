@@ -267,10 +267,6 @@ func (b *Builder) unpackLayer(l v1.Layer, diffID v1.Hash) error {
 	if err := layers.Unpack(io.TeeReader(rc, h), dir); err != nil {
 		return fmt.Errorf("unpacking layer %s: %w", diffID, err)
 	}
-	// Unpack may stop before the tar's trailing padding; hash all of it.
-	if _, err := io.Copy(h, rc); err != nil {
-		return err
-	}
 	if got := fmt.Sprintf("%x", h.Sum(nil)); got != diffID.Hex {
 		return fmt.Errorf("layer %s: content has diff ID sha256:%s", diffID, got)
 	}
