@@ -1,0 +1,34 @@
+package lint
+
+// Config is the configuration rules and the engine read, with hadolint's
+// meaning (see LoadConfig for the files and environment it comes from).
+type Config struct {
+	// Ignored rule codes are not reported.
+	Ignored []string
+	// Override sets the severity of rules by code.
+	Override map[string]Severity
+	// TrustedRegistries, when not empty, are the only registries FROM may
+	// use (DL3026).
+	TrustedRegistries []string
+	// LabelSchema maps required label names to their type: text, url,
+	// semver, hash, rfc3339, spdx or email (DL3049-DL3058).
+	LabelSchema map[string]string
+	// StrictLabels reports labels not in LabelSchema (DL3050).
+	StrictLabels bool
+	// FailureThreshold is the least severity that makes lint fail.
+	FailureThreshold Severity
+	// NoFail makes lint exit 0 whatever it finds.
+	NoFail bool
+	// DisableIgnorePragma makes `# hadolint ignore=` comments inert.
+	DisableIgnorePragma bool
+	// Format is the output format name.
+	Format string
+	// Experimental enables experimental rules.
+	Experimental bool
+}
+
+// DefaultConfig is the configuration without any file: every rule at its
+// default severity, failing on info and worse (hadolint's default).
+func DefaultConfig() *Config {
+	return &Config{FailureThreshold: Info, Format: "tty"}
+}
