@@ -2,6 +2,7 @@ package lint
 
 import (
 	"errors"
+	"path"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -11,9 +12,12 @@ import (
 
 func asLocationError(err error, le **parser.LocationError) bool { return errors.As(err, le) }
 
-// Script returns the shell script a shell-form RUN (or ONBUILD RUN) runs:
-// the command line, or for a heredoc RUN the heredoc bodies. ok is false for
-// exec form and other instructions.
+// Script returns the shell script a shell-form RUN (or ONBUILD RUN) runs,
+// as BuildKit builds it: the command line; for `RUN <<EOF` the heredoc
+// body; for a command line with heredocs (`RUN python3 <<EOF`, `RUN cat
+// >f <<EOF`) the command line with its heredocs, so their bodies stay data.
+// ok is false for exec form, other instructions and a `RUN <<EOF` body with
+// a shebang that is not a POSIX shell's.
 func (in *Instruction) Script() (script string, ok bool) {
 	run, isRun := in.Cmd.(*instructions.RunCommand)
 	if !isRun && in.Trigger != nil {
@@ -22,14 +26,36 @@ func (in *Instruction) Script() (script string, ok bool) {
 	if !isRun || !run.PrependShell {
 		return "", false
 	}
-	if len(run.Files) > 0 {
+	if len(run.Files) > 0 && len(run.CmdLine) == 1 {
+		if parser.MustParseHeredoc(run.CmdLine[0]) != nil {
+			body := run.Files[0].Data
+			return body, !strings.HasPrefix(body, "#!") || posixShebang(body)
+		}
 		var sb strings.Builder
+		sb.WriteString(run.CmdLine[0])
 		for _, f := range run.Files {
-			sb.WriteString(f.Data)
+			sb.WriteString("\n" + f.Data + f.Name)
 		}
 		return sb.String(), true
 	}
 	return strings.Join(run.CmdLine, " "), true
+}
+
+// posixShebang reports whether a script's #! line names a POSIX shell.
+func posixShebang(script string) bool {
+	line, _, _ := strings.Cut(strings.TrimPrefix(script, "#!"), "\n")
+	f := strings.Fields(line)
+	if len(f) > 1 && path.Base(f[0]) == "env" {
+		f = f[1:]
+	}
+	if len(f) == 0 {
+		return false
+	}
+	switch path.Base(f[0]) {
+	case "sh", "bash", "ash", "dash", "ksh", "mksh", "zsh", "busybox":
+		return true
+	}
+	return false
 }
 
 // Shell parses the instruction's script (see Script) as bash. It returns
@@ -67,6 +93,11 @@ func (in *Instruction) Commands() []Command {
 	if err != nil || f == nil {
 		return nil
 	}
+	return commandsIn(f)
+}
+
+// commandsIn lists the simple commands of a parsed script (see Commands).
+func commandsIn(f *syntax.File) []Command {
 	var out []Command
 	syntax.Walk(f, func(n syntax.Node) bool {
 		call, ok := n.(*syntax.CallExpr)
