@@ -15,6 +15,7 @@ test:
 
 bench:
 	bench/run.sh
+	bench/lint.sh
 
 # gofmt is given files, not directories, so that testdata/ (golden inputs) is left alone.
 lint:
