@@ -19,16 +19,36 @@ type Config struct {
 	FailureThreshold Severity
 	// NoFail makes lint exit 0 whatever it finds.
 	NoFail bool
-	// DisableIgnorePragma makes `# hadolint ignore=` comments inert.
+	// DisableIgnorePragma makes the suppressions written in a Dockerfile
+	// inert: `# hadolint ignore=`, `# hadolint global ignore=` and the
+	// skip list of BuildKit's `# check=` directive.
 	DisableIgnorePragma bool
 	// Format is the output format name.
 	Format string
 	// Experimental enables experimental rules.
 	Experimental bool
+	// DockerIgnore are the build context's .dockerignore patterns, as
+	// ReadDockerIgnore returns them; CopyIgnoredFile reports COPY and ADD
+	// sources they exclude. The CLI reads them from the context directory
+	// (the Dockerfile's folder unless told otherwise); nil disables the check.
+	DockerIgnore []string
+	// Shellcheck runs the shellcheck program, when it is installed, on
+	// RUN scripts (DefaultConfig turns it on; `--no-shellcheck` off).
+	Shellcheck bool
+	// NoColor turns colour off in the tty format.
+	NoColor bool
+	// Verbose asks the command to say which configuration it used.
+	Verbose bool
+	// File is the configuration file the settings came from ("" if none).
+	File string
+
+	// pragmas are the current document's pragmas; Check sets them on its
+	// own copy of the configuration.
+	pragmas *pragmas
 }
 
 // DefaultConfig is the configuration without any file: every rule at its
 // default severity, failing on info and worse (hadolint's default).
 func DefaultConfig() *Config {
-	return &Config{FailureThreshold: Info, Format: "tty"}
+	return &Config{FailureThreshold: Info, Format: "tty", Shellcheck: true}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync/atomic"
 )
 
 // Rule is one check.
@@ -28,29 +29,52 @@ type Rule struct {
 }
 
 // Rules returns every rule, sorted by code.
-func Rules() []*Rule {
-	var all []*Rule
-	for _, set := range ruleSets {
-		all = append(all, set...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Code < all[j].Code })
-	return all
-}
+func Rules() []*Rule { return slices.Clone(ruleIndex().all) }
 
 // ruleSets are the rule tables, one per file that defines rules.
 var ruleSets = [][]*Rule{}
 
 // registerRules adds a table of rules; each rules file calls it from init.
-func registerRules(rules ...*Rule) { ruleSets = append(ruleSets, rules) }
+func registerRules(rules ...*Rule) { setRuleSets(append(ruleSets, rules)) }
+
+// setRuleSets replaces the rule tables (tests use it to add rules for a
+// while) and drops the index built from the old ones.
+func setRuleSets(sets [][]*Rule) {
+	ruleSets = sets
+	rulesIndexed.Store(nil)
+}
+
+// ruleRegistry is the registry indexed: sorted, and by code.
+type ruleRegistry struct {
+	all    []*Rule
+	byCode map[string]*Rule
+}
+
+// rulesIndexed caches the index; Check reads it for every document.
+var rulesIndexed atomic.Pointer[ruleRegistry]
+
+func ruleIndex() *ruleRegistry {
+	if idx := rulesIndexed.Load(); idx != nil {
+		return idx
+	}
+	idx := &ruleRegistry{byCode: map[string]*Rule{}}
+	for _, set := range ruleSets {
+		idx.all = append(idx.all, set...)
+	}
+	sort.SliceStable(idx.all, func(i, j int) bool { return idx.all[i].Code < idx.all[j].Code })
+	for _, r := range idx.all {
+		if _, dup := idx.byCode[r.Code]; !dup {
+			idx.byCode[r.Code] = r
+		}
+	}
+	rulesIndexed.Store(idx)
+	return idx
+}
 
 // RuleByCode finds a rule.
 func RuleByCode(code string) (*Rule, bool) {
-	for _, r := range Rules() {
-		if r.Code == code {
-			return r, true
-		}
-	}
-	return nil, false
+	r, ok := ruleIndex().byCode[code]
+	return r, ok
 }
 
 // Reporter collects the findings of one rule on one document.
