@@ -104,6 +104,14 @@ func (r *Reporter) ReportFix(in *Instruction, fix Edit, format string, args ...a
 	r.add(Finding{Line: in.Line, EndLine: in.EndLine, Message: fmt.Sprintf(format, args...), Fix: &fix})
 }
 
+// ReportOther adds a finding under a code of its own rather than the
+// rule's (ShellCheck's SC codes, found by the rule that runs shellcheck),
+// with the finding's own severity, URL and position; File is filled in.
+func (r *Reporter) ReportOther(f Finding) {
+	f.File = r.doc.File
+	r.findings = append(r.findings, f)
+}
+
 // Add adds a finding made by the rule; Code, Severity, File and URL are
 // filled in.
 func (r *Reporter) add(f Finding) {
