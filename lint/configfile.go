@@ -233,27 +233,6 @@ func (l *configLayer) addOverride(s Severity, codes []string) {
 	}
 }
 
-// FormatNames are the output formats, as --format and the configuration
-// spell them.
-func FormatNames() []string {
-	return []string{"tty", "json", "sarif", "checkstyle", "gnu", "codeclimate", "gitlab_codeclimate", "junit"}
-}
-
-// ParseFormat checks an output format name.
-func ParseFormat(name string) (string, error) {
-	if slices.Contains(FormatNames(), name) {
-		return name, nil
-	}
-	switch name {
-	case "codacy", "sonarqube":
-		return "", fmt.Errorf("format %q is hadolint's, not supported by strata (want %s)", name, strings.Join(FormatNames(), ", "))
-	}
-	if s, ok := suggest.Search(name, FormatNames(), false); ok {
-		return "", fmt.Errorf("unknown format %q (did you mean %s?)", name, s)
-	}
-	return "", fmt.Errorf("unknown format %q (want %s)", name, strings.Join(FormatNames(), ", "))
-}
-
 // LabelTypes are the types a label schema may require.
 var LabelTypes = []string{"text", "url", "semver", "hash", "rfc3339", "spdx", "email"}
 
