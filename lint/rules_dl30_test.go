@@ -103,6 +103,7 @@ func TestDL3003(t *testing.T) {
 		{"make -C", "FROM debian:12\nRUN make -C /src install\n", nil, nil},
 		{"exec form with cd in a string", "FROM debian:12\nRUN [\"echo\", \"cd\"]\n", nil, nil},
 		{"heredoc as data", "FROM debian:12\nRUN cat > /run.sh <<EOF\ncd /app\nEOF\n", nil, nil},
+		{"powershell pragma", "# hadolint shell=powershell\nFROM mcr.microsoft.com/powershell:7.4\nRUN cd C:\\app; dir\n", nil, nil},
 	})
 }
 
@@ -120,6 +121,7 @@ func TestDL3004(t *testing.T) {
 		{"gosu", "FROM debian:12\nRUN gosu app true\n", nil, nil},
 		{"not a run", "FROM debian:12\nCMD sudo -i\n", nil, nil},
 		{"heredoc as data", "FROM debian:12\nRUN cat > /x.sh <<EOF\nsudo id\nEOF\n", nil, nil},
+		{"cmd pragma", "# hadolint shell=cmd\nFROM debian:12\nRUN sudo x\n", nil, nil},
 	})
 }
 
@@ -181,6 +183,9 @@ func TestDL3008(t *testing.T) {
 		{"other subcommands", "FROM debian:12\nRUN apt-get update && apt-get upgrade -y && apt-get remove -y curl\n", nil, nil},
 		{"heredoc as data", "FROM debian:12\nRUN cat > /setup.sh <<EOF\napt-get install -y curl\nEOF\n", nil, nil},
 		{"pinned onbuild", "FROM debian:12\nONBUILD RUN apt-get install -y python=3.11\n", nil, nil},
+		{"powershell pragma", "# hadolint shell=pwsh\nFROM debian:12\nRUN apt-get install -y curl\n", nil, nil},
+		{"posix pragma", "# hadolint shell=bash\nFROM debian:12\nRUN apt-get install -y curl\n", []int{3}, nil},
+		{"powershell pragma leaves exec form", "# hadolint shell=powershell\nFROM debian:12\nRUN [\"apt-get\", \"install\", \"-y\", \"curl\"]\n", []int{3}, nil},
 	})
 }
 
@@ -204,6 +209,7 @@ func TestDL3009(t *testing.T) {
 		{"cache mounts on both apt dirs", "FROM debian:12\nRUN --mount=type=cache,target=/var/lib/apt \\\n    --mount=type=cache,target=/var/cache/apt \\\n    rm -f /etc/apt/apt.conf.d/docker-clean && \\\n    apt-get update && apt-get install python\n", nil, nil},
 		{"no update", "FROM debian:12\nRUN apt-get install -y ./local.deb\n", nil, nil},
 		{"onbuild with cleanup", "FROM debian:12\nONBUILD RUN apt-get update && apt-get install -y x=1 && rm -rf /var/lib/apt/lists/*\n", nil, nil},
+		{"powershell pragma", "# hadolint shell=powershell\nFROM debian:12\nRUN apt-get update\n", nil, nil},
 	})
 }
 

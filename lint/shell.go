@@ -48,14 +48,7 @@ func posixShebang(script string) bool {
 	if len(f) > 1 && path.Base(f[0]) == "env" {
 		f = f[1:]
 	}
-	if len(f) == 0 {
-		return false
-	}
-	switch path.Base(f[0]) {
-	case "sh", "bash", "ash", "dash", "ksh", "mksh", "zsh", "busybox":
-		return true
-	}
-	return false
+	return len(f) > 0 && isPOSIXShellName(f[0])
 }
 
 // Shell parses the instruction's script (see Script) as bash. It returns

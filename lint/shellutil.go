@@ -15,8 +15,8 @@ import (
 // exec form the one command it names, where ["sh", "-c", script] is read as
 // script. Commands of exec form have no Call. It returns nil for other
 // instructions and, for shell form, when d declares a shell that is not
-// POSIX (its RUNs are not shell scripts, so rules reading commands stay
-// quiet).
+// POSIX (Document.NonPOSIXShell: its RUNs are not shell scripts, so rules
+// reading commands stay quiet).
 func shellCommands(d *Document, in *Instruction) []Command {
 	if in.Trigger != nil {
 		return shellCommands(d, in.Trigger)
@@ -35,7 +35,7 @@ func shellCommands(d *Document, in *Instruction) []Command {
 	if len(argv) == 0 {
 		return nil
 	}
-	if len(argv) == 3 && isPOSIXShell(argv[0]) && strings.HasPrefix(argv[1], "-") && strings.HasSuffix(argv[1], "c") {
+	if len(argv) == 3 && isPOSIXShellName(argv[0]) && strings.HasPrefix(argv[1], "-") && strings.HasSuffix(argv[1], "c") {
 		f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(argv[2]), "")
 		if err != nil {
 			return nil
@@ -45,20 +45,9 @@ func shellCommands(d *Document, in *Instruction) []Command {
 	return []Command{{Name: argv[0], Args: argv[1:]}}
 }
 
-// nonPOSIXShell reports whether d declares a non-POSIX shell (for example
-// with `# hadolint shell=powershell`).
-//
-// WIRE(shell pragma): this is the one place that decides it; return
-// d.NonPOSIXShell() once Document has it.
-func nonPOSIXShell(d *Document) bool { return false }
-
-func isPOSIXShell(name string) bool {
-	switch path.Base(name) {
-	case "sh", "bash", "ash", "dash", "ksh", "mksh", "zsh":
-		return true
-	}
-	return false
-}
+// nonPOSIXShell reports whether d declares a non-POSIX shell (see
+// Document.NonPOSIXShell).
+func nonPOSIXShell(d *Document) bool { return d.NonPOSIXShell() }
 
 // shellWrappers are commands that run the command given in their
 // arguments, with the options of each that take a value.
