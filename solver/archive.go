@@ -25,11 +25,11 @@ import (
 // archive (plain, gzip, bzip2, xz or zstd), as ADD does with local
 // archives. It reports false, and does nothing, for any other file.
 func extractIfArchive(src, rootfs, dest string, chown fscopy.Chowner) (bool, error) {
-	fi, err := os.Stat(src)
+	fi, err := os.Lstat(src)
 	if err != nil || !fi.Mode().IsRegular() {
 		return false, nil
 	}
-	f, err := os.Open(src)
+	f, err := os.OpenFile(src, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return false, err
 	}

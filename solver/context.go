@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 
 	"github.com/stratabuild/strata/frontend"
@@ -207,18 +208,38 @@ func (m *contextMirror) prune(rel string, seen map[string]bool) error {
 	return nil
 }
 
-// digestTree writes to h a description of the file tree at rel (slash path
-// relative to the mirror root): names, types, modes, link targets and
-// content digests, in sorted order. Top-level symlinks are followed as
-// COPY follows them.
+// resolve follows the symlinks of rel (a slash path relative to the
+// mirror root) inside the mirror, as if it were "/", and returns the
+// resolved relative path, which exists and is a regular file or a
+// directory. Links that point outside the context resolve inside it, as in
+// docker build, so they never reach the host's files.
+func (m *contextMirror) resolve(rel string) (string, error) {
+	full, err := securejoin.SecureJoin(m.dir, rel)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Lstat(full)
+	if err != nil || !(fi.IsDir() || fi.Mode().IsRegular()) {
+		return "", fmt.Errorf("%q not found in the build context (or excluded by .dockerignore)", rel)
+	}
+	out, err := filepath.Rel(m.dir, full)
+	if err != nil {
+		return "", err
+	}
+	return filepath.ToSlash(out), nil
+}
+
+// digestTree writes to h a description of the file tree at rel (a path
+// from resolve): names, types, modes, link targets and content digests, in
+// sorted order. Symlinks inside the tree are described, not followed.
 func (m *contextMirror) digestTree(h io.Writer, rel string) error {
 	root := filepath.Join(m.dir, filepath.FromSlash(rel))
-	top, err := os.Stat(root)
+	top, err := os.Lstat(root)
 	if err != nil {
 		return err
 	}
 	if !top.IsDir() {
-		fmt.Fprintf(h, "f %o %s\n", top.Mode(), m.digestOf(rel, root))
+		fmt.Fprintf(h, "f %o %s\n", top.Mode(), m.digestOf(rel))
 		return nil
 	}
 	var walk func(dir, relDir string) error
@@ -245,7 +266,7 @@ func (m *contextMirror) digestTree(h io.Writer, rel string) error {
 				t, _ := os.Readlink(p)
 				fmt.Fprintf(h, "l %q %q\n", r, t)
 			default:
-				fmt.Fprintf(h, "f %q %o %s\n", r, fi.Mode(), m.digestOf(path.Join(rel, r), p))
+				fmt.Fprintf(h, "f %q %o %s\n", r, fi.Mode(), m.digestOf(path.Join(rel, r)))
 			}
 		}
 		return nil
@@ -254,19 +275,13 @@ func (m *contextMirror) digestTree(h io.Writer, rel string) error {
 	return walk(root, "")
 }
 
-func (m *contextMirror) digestOf(rel, p string) string {
+// digestOf is the content digest the sync recorded for the regular file
+// at rel; the mirror holds no other regular files.
+func (m *contextMirror) digestOf(rel string) string {
 	if e, ok := m.files[path.Clean(rel)]; ok {
 		return e.Digest
 	}
-	// A path reached through a symlink: hash the bytes.
-	f, err := os.Open(p)
-	if err != nil {
-		return "unreadable"
-	}
-	defer f.Close()
-	h := sha256.New()
-	io.Copy(h, f)
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return "unknown"
 }
 
 func ensureDir(dst string, fi fs.FileInfo) error {

@@ -115,9 +115,11 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 				return r.errorf(c, "%s %s: %q not found in the build context (or excluded by .dockerignore)", verb, p, p)
 			}
 			for _, m := range matches {
-				rel := strings.TrimPrefix(filepath.ToSlash(m), "/")
-				if _, err := os.Lstat(filepath.Join(r.mirror.dir, rel)); err != nil {
-					return r.errorf(c, "%s %s: %q not found in the build context (or excluded by .dockerignore)", verb, p, p)
+				// Resolve symlinks inside the context, as docker build does:
+				// a link can never lead to the host's files.
+				rel, err := r.mirror.resolve(strings.TrimPrefix(filepath.ToSlash(m), "/"))
+				if err != nil {
+					return r.errorf(c, "%s %s: %v", verb, p, err)
 				}
 				h := sha256.New()
 				if err := r.mirror.digestTree(h, rel); err != nil {

@@ -89,7 +89,7 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 			}
 			sc.Mounts = append(sc.Mounts, sandbox.Mount{Type: "bind", Source: dir, Destination: "/dev/pipes", Options: []string{"rbind", "ro"}})
 		}
-		err := sandbox.Run(context.WithoutCancel(ctx), rootfs, sandbox.Process{
+		err := sandbox.Run(ctx, rootfs, sandbox.Process{
 			Args:   args,
 			Env:    env,
 			Cwd:    cfg.WorkingDir,

@@ -27,6 +27,12 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first signal cancels the build, which stops RUN steps and
+		// cleans up; a second one kills strata at once.
+		<-ctx.Done()
+		stop()
+	}()
 	root := newRootCommand()
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -48,7 +54,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newBuildCommand(), newVersionCommand())
+	root.AddCommand(newBuildCommand(), newLintCommand(), newVersionCommand())
 	return root
 }
 
