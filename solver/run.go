@@ -74,9 +74,10 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 		})
 		defer out.Flush()
 		sc := sandbox.Config{
-			Runtime: r.b.opts.Runtime,
-			Root:    filepath.Join(r.b.store.dir, "runc"),
-			Network: network,
+			Runtime:   r.b.opts.Runtime,
+			Root:      filepath.Join(r.b.store.dir, "runc"),
+			BundleDir: filepath.Join(r.b.store.dir, "tmp"),
+			Network:   network,
 		}
 		if pipe != nil {
 			dir, err := os.MkdirTemp(filepath.Join(r.b.store.dir, "tmp"), "pipes-*")

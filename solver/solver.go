@@ -98,6 +98,11 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 	if err := b.checkRuntime(plan); err != nil {
 		return nil, err
 	}
+	release, err := b.store.lockBuild(b.opts.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var mirror *contextMirror
 	if b.opts.Context != nil {
 		m, release, err := b.store.syncContext(b.opts.Context)

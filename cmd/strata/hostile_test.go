@@ -132,3 +132,46 @@ func TestInterruptStopsRun(t *testing.T) {
 	dir2 := writeContext(t, "FROM "+base+"\nRUN echo ok > /ok\n", map[string]string{})
 	mustStrata(t, "build", "--cache-dir", cache, dir2)
 }
+
+// TestKilledBuildIsCleanedUp: after SIGKILL during a RUN (a CI timeout),
+// the next build on the cache removes the leftover mount, container and
+// work files.
+func TestKilledBuildIsCleanedUp(t *testing.T) {
+	requireE2E(t, "runc", "docker-registry")
+	reg := testregistry.Start(t)
+	cache := t.TempDir()
+	base := busyboxBase(t, reg, cache)
+	dir := writeContext(t, "FROM "+base+"\nRUN echo start; sleep 100\n", map[string]string{})
+	cmd := exec.Command(strataBin(t), "build", "--progress=plain", "--cache-dir", cache, dir)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "| start") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("RUN never started:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	if !strings.Contains(string(mounts), cache) {
+		t.Fatalf("expected the killed build to leave its overlay mounted")
+	}
+
+	mustStrata(t, "build", "--cache-dir", cache, writeContext(t, "FROM "+base+"\nRUN true\n", map[string]string{}))
+	mounts, _ = os.ReadFile("/proc/self/mountinfo")
+	if strings.Contains(string(mounts), cache) {
+		t.Errorf("mounts under the cache dir are left after the next build")
+	}
+	if out, _ := exec.Command("runc", "--root", filepath.Join(cache, "runc"), "list", "-q").Output(); strings.TrimSpace(string(out)) != "" {
+		t.Errorf("runc containers left: %s", out)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cache, "tmp")); len(entries) != 0 {
+		t.Errorf("tmp has %d entries left", len(entries))
+	}
+}

@@ -72,6 +72,10 @@ type Config struct {
 	// when the step is not in the host's network namespace) and a hosts
 	// file naming localhost and the hostname.
 	ResolvConf, Hosts string
+	// BundleDir is where the runtime bundle of a step is made; "" is the
+	// system's temporary directory. A builder puts it under its cache so
+	// that what a killed build leaves behind is found and removed.
+	BundleDir string
 	// NoNewPrivileges sets the no_new_privs bit on the step's process, so
 	// that setuid programs such as sudo no longer gain privileges. BuildKit
 	// and Docker leave it unset for builds, so the default is false.
@@ -130,7 +134,7 @@ func Run(ctx context.Context, rootfs string, p Process, c Config) error {
 		return err
 	}
 
-	bundle, err := os.MkdirTemp("", "strata-bundle-")
+	bundle, err := os.MkdirTemp(c.BundleDir, "strata-bundle-")
 	if err != nil {
 		return fmt.Errorf("creating bundle: %w", err)
 	}
