@@ -491,10 +491,8 @@ var dl3045 = &Rule{
 comes from the base image unless a WORKDIR in this stage (or in the stage it
 builds on) sets it. Set WORKDIR first or use an absolute destination.
 
-Bad:  FROM node:20
-      COPY package.json .
-Good: FROM node:20
-      WORKDIR /app
+Bad:  COPY package.json .       (no WORKDIR in the stage)
+Good: WORKDIR /app
       COPY package.json .`,
 	URL: hadolintWiki("DL3045"),
 	Check: func(d *Document, r *Reporter) {

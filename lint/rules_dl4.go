@@ -185,12 +185,10 @@ var dl4006 = &Rule{
 	Code:     "DL4006",
 	Severity: Warning,
 	Message:  `RUN has a pipe but the shell has no pipefail: set SHELL ["/bin/bash", "-o", "pipefail", "-c"] first`,
-	Doc: `The status of a pipeline is the status of its last command, so in
-"curl ... | tar x" a failed download goes unnoticed and the build continues
-with a broken layer. Set a SHELL that fails the pipeline when any part fails
-(bash, zsh, ash, ksh with -o pipefail), or start the script with
-"set -o pipefail" (the build fails loudly if /bin/sh lacks it). Exec-form
-RUNs, ONBUILD triggers and non-POSIX shells are not checked.
+	Doc: `A pipeline's status is its last command's, so in "curl ... | tar x" a failed
+download goes unnoticed and the build goes on with a broken layer. Set a SHELL
+with -o pipefail (bash, zsh, ash, ksh), or begin the script with
+"set -o pipefail". Exec-form RUNs and ONBUILD triggers are not checked.
 
 Bad:  RUN curl -fsSL https://example.com/x.tgz | tar -xz
 Good: SHELL ["/bin/bash", "-o", "pipefail", "-c"]
