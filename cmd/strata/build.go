@@ -34,6 +34,7 @@ type buildFlags struct {
 	compression  string
 	platform     string
 	runtime      string
+	check        bool
 }
 
 func newBuildCommand() *cobra.Command {
@@ -71,6 +72,7 @@ func newBuildCommand() *cobra.Command {
 	fl.StringVar(&f.compression, "compression", "gzip", "layer compression: gzip, zstd or uncompressed")
 	fl.StringVar(&f.platform, "platform", "", "target platform (only the host's, e.g. linux/amd64, is supported)")
 	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime for RUN steps")
+	fl.BoolVar(&f.check, "check", false, "lint the Dockerfile first (as strata lint, same configuration) and stop on findings at or above the failure threshold")
 	return cmd
 }
 
@@ -167,6 +169,11 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	}
 	if err != nil {
 		return usagef("reading Dockerfile: %v", err)
+	}
+	if f.check {
+		if err := lintBeforeBuild(stderr, dfPath, dfName, data); err != nil {
+			return err
+		}
 	}
 	bctx, err := frontend.OpenContext(contextDir, dfPath)
 	if err != nil {
