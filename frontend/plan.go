@@ -150,7 +150,11 @@ func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 					names = append(names, s.Name)
 				}
 			}
-			return nil, &Error{File: d.File, Err: fmt.Errorf("target stage %q could not be found (stages: %s)", opts.Target, strings.Join(names, ", "))}
+			have := "no stage has a name"
+			if len(names) > 0 {
+				have = "stages: " + strings.Join(names, ", ")
+			}
+			return nil, &Error{File: d.File, Err: fmt.Errorf("target stage %q could not be found (%s)", opts.Target, have)}
 		}
 		p.Target = t
 	}
@@ -175,6 +179,9 @@ func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 // an image reference).
 func (p *Plan) lookupStage(from string, cur *Stage) (*Stage, error) {
 	if n, err := strconv.Atoi(from); err == nil {
+		if cur.Index == 0 {
+			return nil, fmt.Errorf("invalid stage index %d in --from: there is no stage before this one", n)
+		}
 		if n < 0 || n >= cur.Index {
 			return nil, fmt.Errorf("invalid stage index %d in --from: it must name an earlier stage (0 to %d)", n, cur.Index-1)
 		}

@@ -16,6 +16,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	mode "github.com/tonistiigi/dchapes-mode"
 	fscopy "github.com/tonistiigi/fsutil/copy"
 
 	"github.com/stratabuild/strata/layers"
@@ -64,7 +65,7 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	if nsrc > 1 && !strings.HasSuffix(dest, "/") {
 		return r.errorf(c, "When using %s with more than one source file, the destination must be a directory and end with a /", verb)
 	}
-	mode, modeStr, err := parseChmod(op.chmod)
+	chmod, chmodStr, err := parseChmod(op.chmod)
 	if err != nil {
 		return r.errorf(c, "%v", err)
 	}
@@ -193,8 +194,8 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 			}
 			opts := []fscopy.Opt{func(ci *fscopy.CopyInfo) {
 				ci.Chown = chown
-				ci.Mode = mode
-				ci.ModeStr = modeStr
+				ci.Mode = chmod
+				ci.ModeStr = chmodStr
 				ci.CopyDirContents = true
 				ci.FollowLinks = true
 				ci.ExcludePatterns = op.excludes
@@ -369,6 +370,9 @@ func parseChmod(s string) (*int, string, error) {
 	}
 	if strings.Trim(s, "0123456789") == "" {
 		return nil, "", fmt.Errorf("invalid chmod parameter: '%v'. it should be octal string and between 0 and 07777", s)
+	}
+	if _, err := mode.Parse(s); err != nil {
+		return nil, "", fmt.Errorf("invalid chmod parameter %q: want an octal mode (0755) or a symbolic one (u+x,go-w): %v", s, err)
 	}
 	return nil, s, nil
 }

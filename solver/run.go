@@ -69,10 +69,17 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 	createdBy := "RUN " + runHistory(args, r.st.args, env) + " # buildkit"
 
 	return r.fsStep(ctx, key, createdBy, func(rootfs string) error {
-		out := newTailWriter(20, func(line string) {
-			r.b.progress(Event{Kind: StepLog, Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name, Line: line})
-		})
+		// runc copies stdout and stderr through separate pipes, so their
+		// order is lost; each keeps its own tail for the error message.
+		lim := &logLimit{max: maxStepLog}
+		emit := func(line string) {
+			if line, ok := lim.take(line); ok {
+				r.b.progress(Event{Kind: StepLog, Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name, Line: line})
+			}
+		}
+		out, errOut := newTailWriter(10, emit), newTailWriter(10, emit)
 		defer out.Flush()
+		defer errOut.Flush()
 		sc := sandbox.Config{
 			Runtime:   r.b.opts.Runtime,
 			Root:      filepath.Join(r.b.store.dir, "runc"),
@@ -96,7 +103,7 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 			Cwd:    cfg.WorkingDir,
 			User:   cfg.User,
 			Stdout: out,
-			Stderr: out,
+			Stderr: errOut,
 		}, sc)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -104,7 +111,8 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 		var ee *sandbox.ExitError
 		if errors.As(err, &ee) {
 			out.Flush()
-			return &RunError{Step: r.stepName(c), Code: ee.Code, Tail: out.Tail()}
+			errOut.Flush()
+			return &RunError{Code: ee.Code, Stdout: out.Tail(), Stderr: errOut.Tail()}
 		}
 		return err
 	})
@@ -114,21 +122,51 @@ type inlineFile struct{ name, data string }
 
 // RunError is a RUN step whose command exited non-zero.
 type RunError struct {
-	Step string   // "[build 2/5] RUN make"
-	Code int      // exit code
-	Tail []string // the last lines of output
+	Code           int      // exit code
+	Stdout, Stderr []string // the last lines of each
 }
 
 func (e *RunError) Error() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: process did not complete successfully: exit code: %d", e.Step, e.Code)
-	if len(e.Tail) > 0 {
-		sb.WriteString("\nlast lines of output:")
-		for _, l := range e.Tail {
-			sb.WriteString("\n  " + l)
+	fmt.Fprintf(&sb, "process did not complete successfully: exit code: %d", e.Code)
+	for _, t := range []struct {
+		name  string
+		lines []string
+	}{{"stdout", e.Stdout}, {"stderr", e.Stderr}} {
+		if len(t.lines) > 0 {
+			fmt.Fprintf(&sb, "\nlast lines of %s:", t.name)
+			for _, l := range t.lines {
+				sb.WriteString("\n  " + l)
+			}
 		}
 	}
 	return sb.String()
+}
+
+// maxStepLog is how much of a step's output is shown, as in BuildKit,
+// which clips a step's log at 2 MiB; the tails for errors are kept anyway.
+const maxStepLog = 2 << 20
+
+// logLimit counts the bytes of output shown for one step.
+type logLimit struct {
+	mu      sync.Mutex
+	max, n  int
+	clipped bool
+}
+
+// take reports whether line may be shown, or the note that replaces the
+// rest of the output once the limit is reached.
+func (l *logLimit) take(line string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n += len(line) + 1; l.n <= l.max {
+		return line, true
+	}
+	if l.clipped {
+		return "", false
+	}
+	l.clipped = true
+	return fmt.Sprintf("[output clipped: the log limit of %d MiB is reached]", l.max>>20), true
 }
 
 // runHistory formats a RUN's history text as BuildKit does: the stage's

@@ -321,8 +321,13 @@ func (b *Builder) lowerDirs(st *stageState) []string {
 	return dirs
 }
 
+// cacheFormat versions the cache keys: a strata whose keys or key records
+// mean something new changes it, and older entries are simply not found.
+const cacheFormat = "strata-cache-2"
+
 func hashKey(parts ...string) v1.Hash {
 	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", cacheFormat)
 	for _, p := range parts {
 		fmt.Fprintf(h, "%d:%s\n", len(p), p)
 	}
