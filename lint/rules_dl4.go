@@ -21,52 +21,24 @@ var dl4000 = &Rule{
 	Severity: Error,
 	Message:  "MAINTAINER is deprecated: use a label such as org.opencontainers.image.authors",
 	Doc: `MAINTAINER was deprecated in Docker 1.13; labels carry the same information
-in a form tools read. strata lint --fix rewrites a one-line MAINTAINER into
-the OCI authors label.
+in a form tools read. strata lint --fix rewrites MAINTAINER into the OCI
+authors label.
 
 Bad:  MAINTAINER Jane Doe <jane@example.com>
 Good: LABEL org.opencontainers.image.authors="Jane Doe <jane@example.com>"`,
 	URL: hadolintWiki("DL4000"),
 	Check: func(d *Document, r *Reporter) {
 		for _, in := range d.All {
-			c, ok := in.Cmd.(*instructions.MaintainerCommand)
-			if !ok {
+			if _, ok := in.Cmd.(*instructions.MaintainerCommand); !ok {
 				continue
 			}
-			if fix, ok := maintainerLabel(d, in, c); ok {
+			if fix, ok := maintainerFix(d, in); ok {
 				r.ReportFix(in, fix, "%s", r.rule.Message)
 			} else {
 				r.Report(in)
 			}
 		}
 	},
-}
-
-// maintainerLabel is the edit that turns a one-line MAINTAINER into a
-// LABEL, keeping the line's indentation and the keyword's case.
-func maintainerLabel(d *Document, in *Instruction, c *instructions.MaintainerCommand) (Edit, bool) {
-	if in.Line != in.EndLine || in.Line < 1 || in.Line > len(d.Lines) {
-		return Edit{}, false
-	}
-	line := d.Lines[in.Line-1]
-	indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
-	keyword := "LABEL"
-	if in.Keyword == strings.ToLower(in.Keyword) {
-		keyword = "label"
-	}
-	// MAINTAINER is literal text; only quotes around all of it are taken
-	// as quoting.
-	value := strings.TrimSpace(c.Maintainer)
-	if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
-		value = value[1 : len(value)-1]
-	}
-	esc := string(d.Escape)
-	value = strings.NewReplacer(esc, esc+esc, `"`, esc+`"`, "$", esc+"$").Replace(value)
-	text := indent + keyword + ` org.opencontainers.image.authors="` + value + `"`
-	if strings.HasSuffix(line, "\r") {
-		text += "\r"
-	}
-	return Edit{Line: in.Line, EndLine: in.EndLine, Text: text + "\n"}, true
 }
 
 var dl4001 = &Rule{
