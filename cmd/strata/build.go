@@ -104,10 +104,8 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	if f.push {
 		outs = append(outs, output{Type: "registry"})
 	}
-	for _, o := range outs {
-		if o.Type == "registry" && len(f.tags) == 0 {
-			return usagef("pushing needs at least one --tag NAME:TAG")
-		}
+	if err := checkOutputs(outs, f.tags); err != nil {
+		return err
 	}
 	buildArgs := map[string]string{}
 	for _, a := range f.buildArgs {
@@ -150,7 +148,10 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		cacheDir = filepath.Join(base, "strata")
 	}
 
-	// The Dockerfile and the context.
+	// The context, then the Dockerfile.
+	if st, err := os.Stat(contextDir); err != nil || !st.IsDir() {
+		return usagef("build context %q: not found or not a directory", contextDir)
+	}
 	dfPath, dfName := f.file, "Dockerfile"
 	var data []byte
 	switch {
@@ -226,6 +227,9 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		return err
 	}
 
+	if len(outs) == 0 && progress != nil {
+		progress.printf("note: no --output or --push given: the image is only in strata's cache\n")
+	}
 	for _, o := range outs {
 		if progress != nil {
 			progress.printf("exporting %s\n", o)

@@ -98,6 +98,9 @@ func TestBuildErrors(t *testing.T) {
 			[]string{"Dockerfile:2:", `"nothere" not found`}},
 		{"bad flag", "FROM scratch\n", []string{"--progress=loud"}, 2, []string{"--progress"}},
 		{"bad output", "FROM scratch\n", []string{"-o", "type=floppy"}, 2, []string{"unknown type"}},
+		{"two outputs on stdout", "FROM scratch\n", []string{"-o", "-", "-o", "type=oci,dest=-"}, 2, []string{"only one --output can write to stdout"}},
+		{"bad tag", "FROM scratch\n", []string{"-t", "UPPER/Bad::tag", "--push"}, 2, []string{`--tag "UPPER/Bad::tag"`}},
+		{"local output into a non-empty folder", "FROM scratch\n", []string{"-o", "type=local,dest=."}, 2, []string{"is not empty"}},
 		{"unknown target", "FROM scratch AS a\n", []string{"--target", "b"}, 1, []string{`target stage "b" could not be found`}},
 	}
 	for _, tt := range tests {

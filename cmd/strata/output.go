@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // output is one --output value.
@@ -63,4 +66,32 @@ func (o output) String() string {
 		return fmt.Sprintf("type=%s,dest=%s", o.Type, o.Dest)
 	}
 	return "type=" + o.Type
+}
+
+// checkOutputs finds, before anything is built, what would make the
+// outputs fail: a push without a valid tag, two outputs on stdout, a local
+// folder that is not empty.
+func checkOutputs(outs []output, tags []string) error {
+	for _, t := range tags {
+		if _, err := name.NewTag(t); err != nil {
+			return usagef("--tag %q: %v", t, err)
+		}
+	}
+	stdout := 0
+	for _, o := range outs {
+		if o.Type == "registry" && len(tags) == 0 {
+			return usagef("pushing needs at least one --tag NAME:TAG")
+		}
+		if o.Dest == "-" {
+			if stdout++; stdout > 1 {
+				return usagef("only one --output can write to stdout (dest=-)")
+			}
+		}
+		if o.Type == "local" {
+			if entries, err := os.ReadDir(o.Dest); err == nil && len(entries) > 0 {
+				return usagef("--output %s: %s exists and is not empty; strata does not write into a folder that has files", o, o.Dest)
+			}
+		}
+	}
+	return nil
 }
