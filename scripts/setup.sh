@@ -122,8 +122,10 @@ cat <<EOF
 $hello
 digest: $digest
 
-Next: edit examples/hello and run
+Next: with the registry kept running (KEEP_REGISTRY=1 scripts/setup.sh), edit examples/hello and run
   bin/strata build --build-arg BASE=$base -t $hello --push examples/hello
+or, with no registry at all, write the image to a file:
+  bin/strata build --build-arg BASE=$base -o type=oci,dest=hello.tar examples/hello
 EOF
 if [ "${KEEP_REGISTRY:-}" = 1 ]; then
 	echo "registry left running: pid $registry_pid, directory $work (kill $registry_pid; rm -rf $work)"
