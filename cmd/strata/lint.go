@@ -195,6 +195,11 @@ func runLint(cmd *cobra.Command, f *lintFlags, args []string) error {
 		}
 		return nil
 	}
+	if first.Shellcheck {
+		if _, err := lint.LookShellcheck(); err != nil {
+			fmt.Fprintf(stderr, "note: %v (--no-shellcheck silences this note)\n", err)
+		}
+	}
 	opts := lint.FormatOptions{Version: version, Color: first.Format == "tty" && !first.NoColor && isTerminal(stdout)}
 	if err := lint.Format(stdout, first.Format, report, opts); err != nil {
 		return err

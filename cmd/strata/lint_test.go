@@ -389,3 +389,52 @@ func TestBuildCheck(t *testing.T) {
 		t.Errorf("build --check with a bad configuration: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+// Without shellcheck, lint says so on stderr, unless told not to run it.
+func TestLintWithoutShellcheck(t *testing.T) {
+	dir := lintRepo(t, map[string]string{"Dockerfile": cleanFile})
+	r := strataIn(t, dir, "", []string{"PATH=" + t.TempDir()}, "lint")
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "note: shellcheck is not installed") {
+		t.Errorf("no shellcheck: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = strataIn(t, dir, "", []string{"PATH=" + t.TempDir()}, "lint", "--no-shellcheck")
+	if r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Errorf("--no-shellcheck: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// Engine behaviour end to end on real rules: the experimental switch, the
+// check directive, and a BuildKit check that is the same as a hadolint
+// rule (MaintainerDeprecated is DL4000).
+func TestLintRealRules(t *testing.T) {
+	for _, code := range []string{"InvalidDefinitionDescription", "MaintainerDeprecated", "DL4000", "StageNameCasing"} {
+		if r := strataIn(t, t.TempDir(), "", nil, "lint", "--explain", code); r.code != 0 {
+			t.Skipf("%s is not registered", code)
+		}
+	}
+	const described = "FROM scratch\n# some words\nARG x=1\n"
+	const maintainer = "FROM scratch\nMAINTAINER someone\n"
+	cases := []struct {
+		name, src string
+		args      []string
+		has, lacks string
+	}{
+		{"experimental rules are off", described, nil, "", "InvalidDefinitionDescription"},
+		{"--experimental", described, []string{"--experimental"}, "-:3:1: InvalidDefinitionDescription warning", ""},
+		{"check=experimental", "# check=experimental=InvalidDefinitionDescription\n" + described, nil, "-:4:1: InvalidDefinitionDescription warning", ""},
+		{"one finding for the same problem", maintainer, nil, "-:2:1: DL4000", "MaintainerDeprecated"},
+		{"--ignore of the BuildKit name", maintainer, []string{"--ignore", "MaintainerDeprecated"}, "", "DL4000"},
+		{"check=skip of the BuildKit name", "# check=skip=MaintainerDeprecated\n" + maintainer, nil, "", "DL4000"},
+		{"a check is a warning", "FROM scratch AS Base\n", nil, "-:1:1: StageNameCasing warning", ""},
+		{"check=error=true", "# check=error=true\nFROM scratch AS Base\n", nil, "-:2:1: StageNameCasing error", ""},
+		{"inline ignore of the BuildKit name", "FROM scratch\n# hadolint ignore=MaintainerDeprecated\nMAINTAINER someone\n", nil, "", "DL4000"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := strataIn(t, t.TempDir(), tc.src, nil, append([]string{"lint", "-f", "gnu", "--no-fail", "-"}, tc.args...)...)
+			if r.code != 0 || !strings.Contains(r.stdout, tc.has) || tc.lacks != "" && strings.Contains(r.stdout, tc.lacks) {
+				t.Errorf("exit %d, stdout:\n%s\nwant it to have %q and not %q; stderr %s", r.code, r.stdout, tc.has, tc.lacks, r.stderr)
+			}
+		})
+	}
+}
