@@ -415,8 +415,8 @@ func TestLintRealRules(t *testing.T) {
 	const described = "FROM scratch\n# some words\nARG x=1\n"
 	const maintainer = "FROM scratch\nMAINTAINER someone\n"
 	cases := []struct {
-		name, src string
-		args      []string
+		name, src  string
+		args       []string
 		has, lacks string
 	}{
 		{"experimental rules are off", described, nil, "", "InvalidDefinitionDescription"},
