@@ -65,7 +65,7 @@ func (d *Document) NonPOSIXShell() bool {
 // posixShells are the shells whose scripts mvdan.cc/sh reads.
 var posixShells = map[string]bool{
 	"sh": true, "bash": true, "dash": true, "ash": true, "ksh": true, "mksh": true,
-	"zsh": true, "posh": true, "yash": true, "busybox": true, "bb": true,
+	"zsh": true, "posh": true, "yash": true, "busybox": true,
 }
 
 func isPOSIXShellName(name string) bool {
