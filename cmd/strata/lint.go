@@ -492,8 +492,12 @@ func listRules(w io.Writer) error {
 }
 
 // writeFileAtomic replaces path with data: a temporary file in the same
-// folder, renamed over it, with the old file's permissions.
+// folder, renamed over it, with the old file's permissions. A symbolic
+// link stays one: its target is replaced.
 func writeFileAtomic(path string, data []byte) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err

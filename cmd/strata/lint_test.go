@@ -349,6 +349,23 @@ func TestLintFix(t *testing.T) {
 	if r.code != 0 || r.stdout != "" {
 		t.Errorf("--fix --diff of a fixed file: exit %d, stdout %q", r.code, r.stdout)
 	}
+
+	// A symbolic link stays a link to the fixed file.
+	if err := os.WriteFile(filepath.Join(dir, "real.Dockerfile"), []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.Dockerfile", filepath.Join(dir, "link.Dockerfile")); err != nil {
+		t.Fatal(err)
+	}
+	if r = strataIn(t, dir, "", nil, "lint", "--fix", "link.Dockerfile"); r.code != 0 {
+		t.Errorf("--fix through a link: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "link.Dockerfile")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("--fix replaced the link: %v %v", fi, err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "real.Dockerfile")); string(data) != after {
+		t.Errorf("--fix through a link wrote\n%s", data)
+	}
 }
 
 func TestUnifiedDiff(t *testing.T) {
