@@ -455,6 +455,9 @@ var imageEnvNames = map[string]bool{
 	"ASPNETCORE_URLS": true, "ASPNETCORE_HTTP_PORTS": true, "DOTNET_RUNNING_IN_CONTAINER": true, "APP_UID": true,
 	"PGDATA": true, "PG_MAJOR": true, "MYSQL_MAJOR": true, "HTTPD_PREFIX": true, "NVIDIA_VISIBLE_DEVICES": true,
 	"NVIDIA_DRIVER_CAPABILITIES": true, "NVIDIA_REQUIRE_CUDA": true, "CUDA_PKG_VERSION": true,
+	"MAMBA_USER": true, "MAMBA_USER_ID": true, "MAMBA_USER_GID": true, "MAMBA_ROOT_PREFIX": true,
+	"MAMBA_EXE": true, "CONDA_PREFIX": true, "NB_USER": true, "NB_UID": true, "NB_GID": true,
+	"CATALINA_BASE": true, "APP_ROOT": true,
 }
 
 // bkStage is the state of one stage while the model walks it.
