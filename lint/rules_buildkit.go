@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
@@ -497,9 +498,39 @@ func (st *bkStage) names() []string {
 	return out
 }
 
-// modelOf builds the dispatcher model of d. It is cheap; rules that need
-// it build it again rather than share state through the document.
+// models keeps the models of the last few documents: a dozen rules read
+// the model of the document being checked. A document is read-only once
+// parsed, so its model never goes stale; holding a few documents a little
+// longer than needed is the price.
+var models struct {
+	sync.Mutex
+	next    int
+	entries [16]struct {
+		d *Document
+		m *bkModel
+	}
+}
+
+// modelOf returns the dispatcher model of d.
 func modelOf(d *Document) *bkModel {
+	models.Lock()
+	for _, e := range models.entries {
+		if e.d == d {
+			models.Unlock()
+			return e.m
+		}
+	}
+	models.Unlock()
+	m := buildModel(d)
+	models.Lock()
+	models.entries[models.next].d, models.entries[models.next].m = d, m
+	models.next = (models.next + 1) % len(models.entries)
+	models.Unlock()
+	return m
+}
+
+// buildModel walks d's stages as BuildKit's dispatcher would.
+func buildModel(d *Document) *bkModel {
 	m := &bkModel{scope: map[*Instruction][]string{}}
 	w := &bkWalk{d: d, m: m, lex: shell.NewLex(d.Escape)}
 	w.raw = shell.NewLex('\\')

@@ -422,3 +422,179 @@ func TestBuildKitCaseCount(t *testing.T) {
 		t.Errorf("%d BuildKit cases, want at least 200", total)
 	}
 }
+
+func TestBuildKitMessages(t *testing.T) {
+	for _, tc := range []struct {
+		code, dockerfile, want string
+		config                 *Config
+	}{
+		{"StageNameCasing", "FROM alpine AS Build\n", "Stage name 'Build' should be lowercase", nil},
+		{"FromAsCasing", "FROM alpine as build\n", "'as' and 'FROM' keywords' casing do not match", nil},
+		{"NoEmptyContinuation", "FROM alpine\nRUN a \\\n\n  b\n", "Empty continuation line", nil},
+		{"ConsistentInstructionCasing", "FROM alpine\nrun true\n", "Command 'run' should match the case of the command majority (uppercase)", nil},
+		{"DuplicateStageName", "FROM alpine AS a\nFROM alpine AS A\n", `Duplicate stage name "a", stage names should be unique`, nil},
+		{"ReservedStageName", "FROM alpine AS context\n", `Stage name should not use the same name as reserved stage "context"`, nil},
+		{"JSONArgsRecommended", "FROM alpine\nentrypoint app\n", "JSON arguments recommended for entrypoint to prevent unintended behavior related to OS signals", nil},
+		{"MaintainerDeprecated", "FROM alpine\nMAINTAINER me\n", "Maintainer instruction is deprecated in favor of using label", nil},
+		{"UndefinedArgInFrom", "ARG VERSION=1\nFROM alpine:$VERSIN\n", "FROM argument 'VERSIN' is not declared (did you mean VERSION?)", nil},
+		{"WorkdirRelativePath", "FROM alpine\nWORKDIR app\n", `Relative workdir "app" can have unexpected results if the base image changes`, nil},
+		{"UndefinedVar", "FROM alpine\nENV APP_DIR=/a\nCOPY . $APPDIR\n", "Usage of undefined variable '$APPDIR' (did you mean $APP_DIR?)", nil},
+		{"MultipleInstructionsDisallowed", "FROM alpine\nCMD [\"a\"]\ncmd [\"b\"]\n", "Multiple cmd instructions should not be used in the same stage because only the last one will be used", nil},
+		{"LegacyKeyValueFormat", "FROM alpine\nLABEL a b\n", `"LABEL key=value" should be used instead of legacy "LABEL key value" format`, nil},
+		{"RedundantTargetPlatform", "FROM --platform=${TARGETPLATFORM} alpine\n", "Setting platform to predefined ${TARGETPLATFORM} in FROM is redundant as this is the default behavior", nil},
+		{"SecretsUsedInArgOrEnv", "FROM alpine\nENV API_TOKEN=x\n", `Do not use ARG or ENV instructions for sensitive data (ENV "API_TOKEN")`, nil},
+		{"InvalidDefaultArgInFrom", "ARG TAG\nFROM alpine:$TAG\n", "Default value for ARG alpine:$TAG results in empty or invalid base image name", nil},
+		{"FromPlatformFlagConstDisallowed", "FROM --platform=linux/arm64 alpine\n", `FROM --platform flag should not use constant value "linux/arm64"`, nil},
+		{"CopyIgnoredFile", "FROM alpine\nADD ./docs/a.md /x\n", `Attempting to Add file "docs/a.md" that is excluded by .dockerignore`, ignoring("docs")},
+		{"ExposeProtoCasing", "FROM alpine\nEXPOSE 53/UDP\n", "Defined protocol '53/UDP' in EXPOSE instruction should be lowercase", nil},
+		{"ExposeInvalidFormat", "FROM alpine\nEXPOSE 8080:80\n", "EXPOSE instruction should not define an IP address or host-port mapping, found '8080:80'", nil},
+		{"InvalidDefinitionDescription", "# the tag\nARG TAG=1\nFROM alpine\n", "Comment for ARG should follow the format: `# TAG <description>`", nil},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			rule, ok := RuleByCode(tc.code)
+			if !ok {
+				t.Fatalf("no rule %s", tc.code)
+			}
+			check := rule.Check
+			if tc.code == "MultipleInstructionsDisallowed" {
+				check = func(d *Document, r *Reporter) { reportUsedOnce(d, r, func(string) bool { return false }) }
+			}
+			_, msgs := directCheck(ruleCase{dockerfile: tc.dockerfile, config: tc.config}, rule, check)
+			if len(msgs) != 1 || !strings.HasSuffix(msgs[0], ": "+tc.want) {
+				t.Errorf("%s(%q) = %q, want one finding %q", tc.code, tc.dockerfile, msgs, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuildKitRuleMetadata(t *testing.T) {
+	for code := range buildkitCases {
+		rule, ok := RuleByCode(code)
+		if !ok {
+			t.Fatalf("no rule %s", code)
+		}
+		if rule.Severity != Warning || !strings.HasPrefix(rule.URL, "https://docs.docker.com/go/dockerfile/rule/") || rule.Message == "" {
+			t.Errorf("%s: severity %v, URL %q, message %q", code, rule.Severity, rule.URL, rule.Message)
+		}
+		if rule.Experimental != (code == "InvalidDefinitionDescription") {
+			t.Errorf("%s: experimental = %v", code, rule.Experimental)
+		}
+	}
+}
+
+// TestBuildKitSameAs checks that a BuildKit check that duplicates a
+// hadolint rule gives one finding, under the hadolint code, and that
+// ignoring either code silences it.
+func TestBuildKitSameAs(t *testing.T) {
+	for _, tc := range []struct{ code, partner, dockerfile string }{
+		{"MaintainerDeprecated", "DL4000", "FROM alpine\nMAINTAINER me\n"},
+		{"JSONArgsRecommended", "DL3025", "FROM alpine\nCMD echo hi\n"},
+		{"WorkdirRelativePath", "DL3000", "FROM alpine\nWORKDIR app\n"},
+		{"DuplicateStageName", "DL3024", "FROM alpine AS a\nFROM alpine AS a\n"},
+		{"RedundantTargetPlatform", "DL3065", "FROM --platform=$TARGETPLATFORM alpine\n"},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			rule, _ := RuleByCode(tc.code)
+			if rule.SameAs != tc.partner {
+				t.Fatalf("%s.SameAs = %q, want %q", tc.code, rule.SameAs, tc.partner)
+			}
+			if _, ok := RuleByCode(tc.partner); !ok {
+				t.Skipf("%s is not registered", tc.partner)
+			}
+			codes := func(cfg *Config) []string {
+				var out []string
+				for _, f := range Lint("Dockerfile", []byte(tc.dockerfile), cfg) {
+					if f.Code == tc.code || f.Code == tc.partner {
+						out = append(out, f.Code)
+					}
+				}
+				return out
+			}
+			cfg := DefaultConfig()
+			cfg.Shellcheck = false
+			if got := codes(cfg); !slices.Equal(got, []string{tc.partner}) {
+				t.Errorf("Lint(%q) codes = %v, want [%s]", tc.dockerfile, got, tc.partner)
+			}
+			for _, ignore := range []string{tc.code, tc.partner} {
+				cfg.Ignored = []string{ignore}
+				if got := codes(cfg); len(got) != 0 {
+					t.Errorf("ignoring %s: Lint(%q) codes = %v, want none", ignore, tc.dockerfile, got)
+				}
+			}
+		})
+	}
+}
+
+// TestMultipleInstructionsLeftToHadolint checks that the hadolint rules for
+// a second CMD, ENTRYPOINT and HEALTHCHECK report them alone when they are
+// registered.
+func TestMultipleInstructionsLeftToHadolint(t *testing.T) {
+	for kind, partner := range usedOnceOwners {
+		t.Run(kind, func(t *testing.T) {
+			if _, ok := RuleByCode(partner); !ok {
+				t.Skipf("%s is not registered", partner)
+			}
+			word := map[string]string{"cmd": "CMD [\"a\"]", "entrypoint": "ENTRYPOINT [\"a\"]", "healthcheck": "HEALTHCHECK NONE"}[kind]
+			src := "FROM alpine\n" + word + "\n" + word + "\n"
+			var got []string
+			for _, f := range Lint("Dockerfile", []byte(src), DefaultConfig()) {
+				if f.Code == "MultipleInstructionsDisallowed" || f.Code == partner {
+					got = append(got, f.Code)
+				}
+			}
+			if !slices.Equal(got, []string{partner}) {
+				t.Errorf("Lint(%q) codes = %v, want [%s]", src, got, partner)
+			}
+		})
+	}
+}
+
+func TestReadDockerIgnore(t *testing.T) {
+	got, err := ReadDockerIgnore(strings.NewReader("# comment\n/build\n  *.md  \n!README.md\n\nnode_modules/\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"build", "*.md", "!README.md", "node_modules"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ReadDockerIgnore = %q, want %q", got, want)
+	}
+}
+
+func TestValidReference(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"alpine": true, "alpine:3.20": true, "library/alpine": true, "docker.io/library/alpine:latest": true,
+		"localhost:5000/app": true, "registry.example.com/team/app:v1.2": true, "[::1]:5000/app": true,
+		"app@sha256:" + strings.Repeat("a", 64): true, "MyRegistry/app": true, "a__b/c-d.e": true,
+		"": false, "alpine:": false, "/app": false, "Alpine": false, "app/Name": false, "alpine:-x": false,
+		strings.Repeat("a", 64): false, "a//b": false, "app@sha256:abc": false,
+	} {
+		if got := validReference(ref); got != want {
+			t.Errorf("validReference(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}
+
+func TestParsePlatform(t *testing.T) {
+	for _, tc := range []struct {
+		spec, os, arch string
+		ok             bool
+	}{
+		{"linux/amd64", "linux", "amd64", true},
+		{"linux/x86_64", "linux", "amd64", true},
+		{"Linux/AArch64", "linux", "arm64", true},
+		{"linux/arm/v7", "linux", "arm", true},
+		{"windows", "windows", "amd64", true},
+		{"macos/arm64", "darwin", "arm64", true},
+		{"arm64", "linux", "arm64", true},
+		{"i386", "linux", "386", true},
+		{"nonsense", "", "", false},
+		{"linux/*", "", "", false},
+		{"a/b/c/d", "", "", false},
+		{"linux amd64", "", "", false},
+	} {
+		os, arch, ok := parsePlatform(tc.spec)
+		if os != tc.os || arch != tc.arch || ok != tc.ok {
+			t.Errorf("parsePlatform(%q) = %q, %q, %v; want %q, %q, %v", tc.spec, os, arch, ok, tc.os, tc.arch, tc.ok)
+		}
+	}
+}
