@@ -375,7 +375,8 @@ func newScript(d *Document, in *Instruction, names []string) *scScript {
 		s.skip = 1
 	}
 	text.WriteString(body.String())
-	text.WriteString("\n")
+	// An empty line ends a body whose last line is continued.
+	text.WriteString("\n\n")
 	for _, n := range append(names, proxyVars...) {
 		if shellName.MatchString(n) {
 			text.WriteString(n + "=\n")
