@@ -144,10 +144,12 @@ func TestCorpusParsesWithBuildKit(t *testing.T) {
 }
 
 // corpusConfig is the configuration the corpus is linted with: defaults,
-// every experimental rule on.
+// every experimental rule on, no shellcheck (whose findings depend on the
+// installed version; TestCorpusShellcheck covers it).
 func corpusConfig() *Config {
 	cfg := DefaultConfig()
 	cfg.Experimental = true
+	cfg.Shellcheck = false
 	return cfg
 }
 
@@ -159,7 +161,7 @@ func TestCorpusLints(t *testing.T) {
 	files := loadCorpus(t)
 	var golden strings.Builder
 	golden.WriteString("# Codes `strata lint` reports on each corpus file (sorted, each once), with\n")
-	golden.WriteString("# experimental rules on. Regenerate: go test ./lint -run Corpus -update\n")
+	golden.WriteString("# experimental rules on, shellcheck off. Regenerate: go test ./lint -run Corpus -update\n")
 	for _, f := range files {
 		var codes []string
 		t.Run(f.Name, func(t *testing.T) {
@@ -192,6 +194,33 @@ func TestCorpusLints(t *testing.T) {
 	}
 	if got := golden.String(); got != string(want) {
 		t.Errorf("corpus codes differ from %s (review, then rewrite with -update):\n%s", corpusGolden, lineDiff(string(want), got))
+	}
+}
+
+// TestCorpusShellcheck lints the corpus with shellcheck: no panic, and
+// every ShellCheck finding inside a RUN (or ONBUILD RUN) instruction.
+func TestCorpusShellcheck(t *testing.T) {
+	needShellcheck(t)
+	cfg := corpusConfig()
+	cfg.Shellcheck = true
+	for _, f := range loadCorpus(t) {
+		t.Run(f.Name, func(t *testing.T) {
+			findings := lintNoPanic(t, f.Name, f.Src, cfg)
+			checkFindings(t, f.Name, f.Src, findings)
+			doc := Parse(f.Name, f.Src)
+			for _, fd := range findings {
+				if !strings.HasPrefix(fd.Code, "SC") {
+					continue
+				}
+				in := slices.IndexFunc(doc.All, func(in *Instruction) bool {
+					isRun := in.Is("run") || in.Trigger != nil && in.Trigger.Is("run")
+					return isRun && in.Line <= fd.Line && fd.Line <= in.EndLine
+				})
+				if in < 0 {
+					t.Errorf("Lint(%s): %s at line %d, outside any RUN: %s", f.Name, fd.Code, fd.Line, fd.Message)
+				}
+			}
+		})
 	}
 }
 
