@@ -8,11 +8,14 @@ import (
 
 // Fuzzing lint: Lint must take any bytes without panicking and report
 // findings that point inside the file. FuzzLint is seeded from the corpus
-// (see corpus_test.go) and from fuzzSeeds; plain `go test` runs the seeds,
-// and a bounded fuzzing run is
+// (see corpus_test.go) and from fuzzSeeds, with shellcheck off (a process
+// per input would starve the fuzzer). Plain `go test` runs the seeds, and a
+// bounded fuzzing run is
 //
 //	go test ./lint -run '^$' -fuzz FuzzLint -fuzztime 60s
 //
+// (add -fuzzminimizetime 5s so that a short run does not spend most of its
+// time, a minute per input by default, shrinking new corpus entries).
 // A crasher the fuzzer finds lands in testdata/fuzz/FuzzLint/; commit it
 // with the fix so that it stays a regression case.
 
