@@ -77,8 +77,39 @@ func Check(d *Document, cfg *Config) []Finding {
 			out = append(out, f)
 		}
 	}
+	out = dropOverlaps(out)
 	sortFindings(out)
 	return out
+}
+
+// dropOverlaps removes the findings of a rule with Overlaps set on lines
+// where the rule it overlaps also fired: one problem, one finding.
+func dropOverlaps(fs []Finding) []Finding {
+	overlaps := map[string]string{}
+	for _, r := range Rules() {
+		if r.Overlaps != "" {
+			overlaps[r.Code] = r.Overlaps
+		}
+	}
+	if len(overlaps) == 0 {
+		return fs
+	}
+	type at struct {
+		code string
+		line int
+	}
+	fired := map[at]bool{}
+	for _, f := range fs {
+		fired[at{f.Code, f.Line}] = true
+	}
+	kept := fs[:0]
+	for _, f := range fs {
+		if other, ok := overlaps[f.Code]; ok && fired[at{other, f.Line}] {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept
 }
 
 // effective is the configuration as the engine applies it, with each code

@@ -24,6 +24,11 @@ type Rule struct {
 	// check that duplicates a hadolint rule). The pair gives one finding,
 	// under the other rule's code; ignoring either code silences both.
 	SameAs string
+	// Overlaps names a rule that reports some of the same problems with
+	// its own logic (a BuildKit check whose cases differ from a hadolint
+	// rule's). Both run; where both fire on the same line, only the other
+	// rule's finding is kept.
+	Overlaps string
 	// Check inspects d and reports through r.
 	Check func(d *Document, r *Reporter)
 }

@@ -52,7 +52,7 @@ func init() {
 		bkRule(linter.RuleNoEmptyContinuation, checkNoEmptyContinuation, docNoEmptyContinuation),
 		bkRule(linter.RuleConsistentInstructionCasing, checkInstructionCasing, docConsistentInstructionCasing),
 		sameAs("DL3024", bkRule(linter.RuleDuplicateStageName, checkStageNames(true), docDuplicateStageName)),
-		bkRule(linter.RuleReservedStageName, checkStageNames(false), docReservedStageName),
+		overlaps("DL3063", bkRule(linter.RuleReservedStageName, checkStageNames(false), docReservedStageName)),
 		sameAs("DL3025", bkRule(linter.RuleJSONArgsRecommended, checkJSONArgs, docJSONArgsRecommended)),
 		sameAs("DL4000", bkRule(linter.RuleMaintainerDeprecated, checkMaintainer, docMaintainerDeprecated)),
 		bkRule(linter.RuleUndefinedArgInFrom, checkModel(linter.RuleUndefinedArgInFrom.Name), docUndefinedArgInFrom),
@@ -61,9 +61,9 @@ func init() {
 		bkRule(linter.RuleMultipleInstructionsDisallowed, checkMultipleInstructions, docMultipleInstructionsDisallowed),
 		bkRule(linter.RuleLegacyKeyValueFormat, checkLegacyKeyValue, docLegacyKeyValueFormat),
 		sameAs("DL3065", bkRule(linter.RuleRedundantTargetPlatform, checkModel(linter.RuleRedundantTargetPlatform.Name), docRedundantTargetPlatform)),
-		bkRule(linter.RuleSecretsUsedInArgOrEnv, checkModel(linter.RuleSecretsUsedInArgOrEnv.Name), docSecretsUsedInArgOrEnv),
+		overlaps("DL3064", bkRule(linter.RuleSecretsUsedInArgOrEnv, checkModel(linter.RuleSecretsUsedInArgOrEnv.Name), docSecretsUsedInArgOrEnv)),
 		bkRule(linter.RuleInvalidDefaultArgInFrom, checkModel(linter.RuleInvalidDefaultArgInFrom.Name), docInvalidDefaultArgInFrom),
-		bkRule(linter.RuleFromPlatformFlagConstDisallowed, checkModel(linter.RuleFromPlatformFlagConstDisallowed.Name), docFromPlatformFlagConstDisallowed),
+		overlaps("DL3029", bkRule(linter.RuleFromPlatformFlagConstDisallowed, checkModel(linter.RuleFromPlatformFlagConstDisallowed.Name), docFromPlatformFlagConstDisallowed)),
 		bkRule(linter.RuleCopyIgnoredFile, checkCopyIgnored, docCopyIgnoredFile),
 		bkRule(linter.RuleExposeProtoCasing, checkExposeProtoCasing, docExposeProtoCasing),
 		bkRule(linter.RuleExposeInvalidFormat, checkModel(linter.RuleExposeInvalidFormat.Name), docExposeInvalidFormat),
@@ -83,6 +83,14 @@ func bkRule[F any](lr linter.LinterRule[F], check func(*Document, *Reporter), do
 		Experimental: lr.Experimental,
 		Check:        check,
 	}
+}
+
+// overlaps marks r as reporting some of the same problems as the hadolint
+// rule code, with different cases: on a line where both fire, only code's
+// finding is kept.
+func overlaps(code string, r *Rule) *Rule {
+	r.Overlaps = code
+	return r
 }
 
 func sameAs(code string, r *Rule) *Rule {

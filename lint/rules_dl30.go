@@ -1020,9 +1020,14 @@ func checkUniqueStageNames(d *Document, r *Reporter) {
 
 func checkJSONCmd(d *Document, r *Reporter) {
 	for _, in := range d.All {
-		if in.Is("cmd", "entrypoint") && in.ParseErr == nil && !in.IsJSON() {
-			r.Report(in)
+		if !in.Is("cmd", "entrypoint") || in.ParseErr != nil || in.IsJSON() {
+			continue
 		}
+		if fix, ok := jsonFormFix(d, in); ok {
+			r.ReportFix(in, fix, "%s", r.rule.Message)
+			continue
+		}
+		r.Report(in)
 	}
 }
 

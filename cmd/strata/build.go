@@ -171,14 +171,14 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	if err != nil {
 		return usagef("reading Dockerfile: %v", err)
 	}
-	if f.check {
-		if err := lintBeforeBuild(stderr, dfPath, dfName, data); err != nil {
-			return err
-		}
-	}
 	bctx, err := frontend.OpenContext(contextDir, dfPath)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if f.check {
+		if err := lintBeforeBuild(stderr, dfPath, dfName, data, bctx.Excludes); err != nil {
+			return err
+		}
 	}
 	df, err := frontend.Parse(dfName, data)
 	if err != nil {

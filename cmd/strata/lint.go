@@ -16,6 +16,7 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/spf13/cobra"
 
+	"github.com/stratabuild/strata/frontend"
 	"github.com/stratabuild/strata/lint"
 )
 
@@ -174,7 +175,9 @@ func runLint(cmd *cobra.Command, f *lintFlags, args []string) error {
 				src = fixed
 			}
 		}
-		findings := lint.Lint(path, src, cfg)
+		fileCfg := *cfg
+		fileCfg.DockerIgnore = dockerIgnoreFor(path)
+		findings := lint.Lint(path, src, &fileCfg)
 		report.Files = append(report.Files, path)
 		report.Findings = append(report.Findings, findings...)
 		if !cfg.NoFail {
@@ -663,7 +666,7 @@ func lineOps(x, y []string) []lineOp {
 // lintBeforeBuild is `strata build --check`: it lints the Dockerfile with
 // the configuration strata lint would use, prints the findings on w, and
 // fails (exit 1) on findings at or above the failure threshold.
-func lintBeforeBuild(w io.Writer, path, name string, src []byte) error {
+func lintBeforeBuild(w io.Writer, path, name string, src []byte, dockerIgnore []string) error {
 	lookup := path
 	if lookup == "" {
 		lookup = "-"
@@ -672,6 +675,7 @@ func lintBeforeBuild(w io.Writer, path, name string, src []byte) error {
 	if err != nil {
 		return usageError{err}
 	}
+	cfg.DockerIgnore = dockerIgnore
 	findings := lint.Lint(name, src, cfg)
 	opts := lint.FormatOptions{Version: version, Color: !cfg.NoColor && isTerminal(w)}
 	if err := lint.Format(w, "tty", lint.Report{Files: []string{name}, Findings: findings}, opts); err != nil {
@@ -687,4 +691,18 @@ func lintBeforeBuild(w io.Writer, path, name string, src []byte) error {
 		return fmt.Errorf("--check: %s has %d finding(s) at or above %s; not building", name, failing, cfg.FailureThreshold)
 	}
 	return nil
+}
+
+// dockerIgnoreFor is the .dockerignore that applies when the Dockerfile at
+// path is built with its own folder as the context, as `docker build` is
+// usually run; CopyIgnoredFile reads it.
+func dockerIgnoreFor(path string) []string {
+	if path == "-" {
+		return nil
+	}
+	c, err := frontend.OpenContext(filepath.Dir(path), path)
+	if err != nil {
+		return nil
+	}
+	return c.Excludes
 }

@@ -455,3 +455,23 @@ func TestLintRealRules(t *testing.T) {
 		})
 	}
 }
+
+// TestLintCopyIgnoredFile: strata lint reads the .dockerignore beside the
+// Dockerfile (the <name>.dockerignore first), as docker build --check does
+// for that folder as context.
+func TestLintCopyIgnoredFile(t *testing.T) {
+	dir := writeContext(t, "FROM alpine:3.20\nCOPY secret.txt /x\nCOPY app.txt /y\n", map[string]string{
+		".dockerignore": "secret.txt\n", "secret.txt": "s", "app.txt": "a",
+	})
+	r := strata(t, "lint", "--format", "gnu", "--no-shellcheck", filepath.Join(dir, "Dockerfile"))
+	if !strings.Contains(r.stdout, ":2:") || !strings.Contains(r.stdout, "CopyIgnoredFile") || strings.Contains(r.stdout, ":3:") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile.dockerignore"), []byte("app.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = strata(t, "lint", "--format", "gnu", "--no-shellcheck", filepath.Join(dir, "Dockerfile"))
+	if strings.Contains(r.stdout, ":2:") || !strings.Contains(r.stdout, ":3:") {
+		t.Errorf("with Dockerfile.dockerignore, stdout:\n%s", r.stdout)
+	}
+}
