@@ -4,7 +4,10 @@
 GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: build test bench lint clean
+# FUZZTIME bounds each fuzz target's run in `make test` (and `make fuzz`).
+FUZZTIME ?= 20s
+
+.PHONY: build test fuzz bench lint clean
 
 build:
 	$(GO) build -trimpath -ldflags '-X main.version=$(VERSION)' -o bin/strata ./cmd/strata
@@ -12,6 +15,14 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 40m ./...
+	$(MAKE) fuzz
+
+# Each fuzz target for FUZZTIME; a crasher is saved under the package's
+# testdata/fuzz and must be committed with its fix.
+fuzz:
+	$(GO) test ./lint -run '^$$' -fuzz '^FuzzLint$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./layers -run '^$$' -fuzz '^FuzzUnpack$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./image -run '^$$' -fuzz '^FuzzApplyLayer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 bench:
 	bench/run.sh

@@ -71,7 +71,7 @@ func newLintCommand() *cobra.Command {
 	fl.StringArrayVar(&f.trusted, "trusted-registry", nil, "`REGISTRY` FROM may use, e.g. docker.io (repeatable; DL3026)")
 	fl.StringArrayVar(&f.requireLabels, "require-label", nil, "required label and its type, `LABEL:TYPE` (repeatable; types: "+strings.Join(lint.LabelTypes, ", ")+")")
 	fl.BoolVar(&f.strictLabels, "strict-labels", false, "report labels that the label schema does not name")
-	fl.BoolVar(&f.disableIgnorePragma, "disable-ignore-pragma", false, "make `# hadolint ignore=` and `# check=skip=` comments inert")
+	fl.BoolVar(&f.disableIgnorePragma, "disable-ignore-pragma", false, "make \"# hadolint ignore=\" and \"# check=skip=\" comments inert")
 	fl.BoolVar(&f.noColor, "no-color", false, "no colour in tty output (also NO_COLOR)")
 	fl.BoolVar(&f.experimental, "experimental", false, "run experimental rules too")
 	fl.BoolVar(&f.noShellcheck, "no-shellcheck", false, "do not run shellcheck on RUN scripts")
