@@ -47,7 +47,7 @@ func ApplyFixes(src []byte, findings []Finding) []byte {
 		}
 		return b.EndLine - a.EndLine
 	})
-	lines := splitLinesKeep(src)
+	lines := slices.Collect(strings.Lines(string(src)))
 	applied := len(lines) + 1 // first line of the last applied edit
 	for _, e := range edits {
 		if e.EndLine >= applied || e.EndLine > len(lines) {
@@ -79,21 +79,6 @@ func Fix(file string, src []byte, cfg *Config) []byte {
 		src = out
 	}
 	return src
-}
-
-// splitLinesKeep splits src into lines that keep their line endings.
-func splitLinesKeep(src []byte) []string {
-	var lines []string
-	for s := string(src); s != ""; {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			lines = append(lines, s)
-			break
-		}
-		lines = append(lines, s[:i+1])
-		s = s[i+1:]
-	}
-	return lines
 }
 
 // continuation matches a line that continues on the next with the escape

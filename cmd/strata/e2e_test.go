@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -72,17 +71,7 @@ type result struct {
 
 func strata(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(strataBin(t), args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running strata: %v", err)
-	}
-	return r
+	return strataIn(t, "", "", nil, args...)
 }
 
 func mustStrata(t *testing.T, args ...string) result {

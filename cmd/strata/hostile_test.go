@@ -92,20 +92,7 @@ func TestInterruptStopsRun(t *testing.T) {
 	cache := t.TempDir()
 	base := busyboxBase(t, reg, cache)
 	dir := writeContext(t, "FROM "+base+"\nRUN echo start; sleep 100; echo end\n", map[string]string{})
-	cmd := exec.Command(strataBin(t), "build", "--progress=plain", "--cache-dir", cache, dir)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), "| start") {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("RUN never started:\n%s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd, stderr := startUntilRun(t, cache, dir)
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -142,20 +129,7 @@ func TestKilledBuildIsCleanedUp(t *testing.T) {
 	cache := t.TempDir()
 	base := busyboxBase(t, reg, cache)
 	dir := writeContext(t, "FROM "+base+"\nRUN echo start; sleep 100\n", map[string]string{})
-	cmd := exec.Command(strataBin(t), "build", "--progress=plain", "--cache-dir", cache, dir)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stderr.String(), "| start") {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("RUN never started:\n%s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd, _ := startUntilRun(t, cache, dir)
 	cmd.Process.Kill()
 	cmd.Wait()
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")
@@ -174,4 +148,25 @@ func TestKilledBuildIsCleanedUp(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(cache, "tmp")); len(entries) != 0 {
 		t.Errorf("tmp has %d entries left", len(entries))
 	}
+}
+
+// startUntilRun starts a build of dir and returns once its RUN has printed
+// "start".
+func startUntilRun(t *testing.T, cache, dir string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(strataBin(t), "build", "--progress=plain", "--cache-dir", cache, dir)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "| start") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("RUN never started:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return cmd, stderr
 }

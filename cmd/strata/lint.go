@@ -531,7 +531,7 @@ func writeFileAtomic(path string, data []byte) error {
 // unifiedDiff is the unified diff (three lines of context) from a to b,
 // both the file at path; "" when they are equal.
 func unifiedDiff(path string, a, b []byte) string {
-	x, y := diffLines(a), diffLines(b)
+	x, y := slices.Collect(strings.Lines(string(a))), slices.Collect(strings.Lines(string(b)))
 	ops := lineOps(x, y)
 	const context = 3
 	var out strings.Builder
@@ -593,21 +593,6 @@ func hunkRange(start, n int) string {
 		return fmt.Sprintf("%d,0", start)
 	}
 	return fmt.Sprintf("%d,%d", start+1, n)
-}
-
-// diffLines splits text into lines that keep their newlines.
-func diffLines(b []byte) []string {
-	var lines []string
-	for s := string(b); s != ""; {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			lines = append(lines, s)
-			break
-		}
-		lines = append(lines, s[:i+1])
-		s = s[i+1:]
-	}
-	return lines
 }
 
 // lineOp is one line of an edit script: kept (' '), removed ('-') or
