@@ -51,7 +51,7 @@ type Stage struct {
 	Commands  []instructions.Command
 	Location  []parser.Range
 	// Deps are the stages this stage reads: its base stage and the
-	// sources of COPY --from.
+	// sources of COPY --from and RUN --mount=from=.
 	Deps []*Stage
 }
 
@@ -135,6 +135,20 @@ func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 			}
 			if src != nil && !slices.Contains(s.Deps, src) {
 				s.Deps = append(s.Deps, src)
+			}
+		}
+	}
+	// RUN --mount=from= dependencies, named as for COPY --from.
+	for _, s := range p.All {
+		for _, cmd := range s.Commands {
+			for _, from := range mountFroms(cmd) {
+				src, err := p.lookupStage(from, s)
+				if err != nil {
+					return nil, wrapError(d.File, cmd.Location(), fmt.Errorf("RUN --mount=from=%s: %w", from, err))
+				}
+				if src != nil && !slices.Contains(s.Deps, src) {
+					s.Deps = append(s.Deps, src)
+				}
 			}
 		}
 	}
@@ -233,6 +247,22 @@ func copyFrom(cmd instructions.Command) (string, bool) {
 		return "", false
 	}
 	return c.From, true
+}
+
+// mountFroms lists the from= values of a RUN's --mount flags. They are
+// known before expansion: BuildKit does not expand from either.
+func mountFroms(cmd instructions.Command) []string {
+	c, ok := cmd.(*instructions.RunCommand)
+	if !ok {
+		return nil
+	}
+	var froms []string
+	for _, m := range instructions.GetMounts(c) {
+		if m.From != "" {
+			froms = append(froms, m.From)
+		}
+	}
+	return froms
 }
 
 // platformArgs are the ARGs BuildKit predefines for the build and target
