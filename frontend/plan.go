@@ -2,7 +2,6 @@ package frontend
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,7 +21,8 @@ type Options struct {
 	// Target names the stage to build; empty means the last stage.
 	Target string
 	// Platform is the target platform, "os/arch[/variant]"; empty means
-	// the host's.
+	// the host's. It is normalized (NormalizePlatform). A build for several
+	// platforms makes one plan per platform.
 	Platform string
 }
 
@@ -67,8 +67,13 @@ func (s *Stage) DisplayName() string {
 // Plan resolves the Dockerfile against opts.
 func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 	if opts.Platform == "" {
-		opts.Platform = "linux/" + runtime.GOARCH
+		opts.Platform = HostPlatform()
 	}
+	target, err := NormalizePlatform(opts.Platform)
+	if err != nil {
+		return nil, &Error{File: d.File, Err: err}
+	}
+	opts.Platform = target
 	p := &Plan{File: d.File, Lex: d.Lex(), Platform: opts.Platform, BuildArgs: opts.BuildArgs}
 	if p.BuildArgs == nil {
 		p.BuildArgs = map[string]string{}
@@ -107,7 +112,9 @@ func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 			if err != nil {
 				return nil, wrapError(d.File, st.Location, err)
 			}
-			s.Platform = pl
+			if s.Platform, err = NormalizePlatform(pl); err != nil {
+				return nil, Errorf(d.File, st.Location, "FROM --platform=%s: %v", st.Platform, err)
+			}
 		}
 		if prev, ok := byName[strings.ToLower(base)]; ok {
 			s.BaseStage = prev
@@ -263,24 +270,6 @@ func mountFroms(cmd instructions.Command) []string {
 		}
 	}
 	return froms
-}
-
-// platformArgs are the ARGs BuildKit predefines for the build and target
-// platforms. strata builds for the host's platform.
-func platformArgs(platform string) []string {
-	parts := strings.SplitN(platform, "/", 3)
-	os, arch, variant := parts[0], "", ""
-	if len(parts) > 1 {
-		arch = parts[1]
-	}
-	if len(parts) > 2 {
-		variant = parts[2]
-	}
-	host := "linux/" + runtime.GOARCH
-	return []string{
-		"BUILDPLATFORM=" + host, "BUILDOS=linux", "BUILDARCH=" + runtime.GOARCH, "BUILDVARIANT=",
-		"TARGETPLATFORM=" + platform, "TARGETOS=" + os, "TARGETARCH=" + arch, "TARGETVARIANT=" + variant,
-	}
 }
 
 // setEnv sets k=v in a "K=V" list, replacing an existing k.
