@@ -45,6 +45,9 @@ type Options struct {
 type Result struct {
 	Image  v1.Image
 	Config *v1.ConfigFile
+	// Platform is the platform the image was built for, the plan's
+	// normalized "os/arch[/variant]".
+	Platform string
 	// Executed and Cached count the filesystem steps that ran and the ones
 	// that came from the cache.
 	Executed, Cached int
@@ -96,6 +99,9 @@ func (b *Builder) progress(e Event) {
 // Build runs plan and assembles the target stage's image.
 func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, error) {
 	if err := b.checkRuntime(plan); err != nil {
+		return nil, err
+	}
+	if err := b.checkEmulation(plan); err != nil {
 		return nil, err
 	}
 	release, err := b.store.lockBuild(b.opts.Runtime)
@@ -159,8 +165,12 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	final := results[plan.Target].st
-	return b.assemble(final)
+	res, err := b.assemble(results[plan.Target].st)
+	if err != nil {
+		return nil, err
+	}
+	res.Platform = plan.Platform
+	return res, nil
 }
 
 // assemble makes the image of a finished stage.

@@ -55,21 +55,23 @@ func (r *stageRun) run(ctx context.Context) (*stageState, error) {
 	case s.BaseStage != nil:
 		r.st = r.deps[s.BaseStage].clone()
 	case s.Base == frontend.Scratch:
-		r.st = &stageState{cfg: scratchConfig(r.plan.Platform), key: hashKey("scratch", r.plan.Platform)}
+		platform := stagePlatform(r.plan, s)
+		r.st = &stageState{cfg: scratchConfig(platform), key: hashKey("scratch", platform)}
 		r.st.env = slices.Clone(r.st.cfg.Config.Env)
 	default:
 		r.begin("FROM " + s.Base)
 		r.b.progress(Event{Kind: StepStart, Stage: s.DisplayName(), Step: r.step, Total: r.total, Name: r.name})
 		start := time.Now()
-		platform := s.Platform
-		if platform == "" {
-			platform = r.plan.Platform
-		}
+		platform := stagePlatform(r.plan, s)
 		base, err := r.b.pull(ctx, s.Base, platform)
 		if err != nil {
 			return nil, frontend.Errorf(r.plan.File, s.Location, "FROM %s: %v", s.Base, err)
 		}
 		r.st = fromBase(base)
+		// The platform is part of the cache key: RUN on the same layers
+		// gives other results under another architecture (an image of
+		// scripts and data can serve every platform).
+		r.st.key = hashKey("platform", platform, r.st.key.String())
 		r.b.progress(Event{Kind: StepDone, Stage: s.DisplayName(), Step: r.step, Total: r.total, Name: r.name, Duration: time.Since(start)})
 	}
 
