@@ -80,6 +80,12 @@ type Config struct {
 	// that setuid programs such as sudo no longer gain privileges. BuildKit
 	// and Docker leave it unset for builds, so the default is false.
 	NoNewPrivileges bool
+	// Insecure runs the step as BuildKit runs `RUN --security=insecure`:
+	// with every capability this process holds, no masked or read-only
+	// paths, writable /sys and /sys/fs/cgroup, and all devices allowed (see
+	// withInsecure). The builder decides whether a step may have it
+	// (`--allow security.insecure`).
+	Insecure bool
 }
 
 // ExitError reports that a step's process exited with a non-zero status.
@@ -227,6 +233,7 @@ func writeBundle(bundle, rootfs string, user specs.User, p Process, c Config) (*
 		hosts:           c.Hosts,
 		mounts:          c.Mounts,
 		noNewPrivileges: c.NoNewPrivileges,
+		insecure:        c.Insecure,
 		openFiles:       openFilesLimit(),
 		cgroupNS:        cgroupNamespaceSupported(),
 	}

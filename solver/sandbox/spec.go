@@ -88,6 +88,7 @@ type specInput struct {
 	hosts           string // host path bind-mounted read-only at /etc/hosts
 	mounts          []Mount
 	noNewPrivileges bool
+	insecure        bool   // RUN --security=insecure (see withInsecure)
 	openFiles       uint64 // RLIMIT_NOFILE; 0 is maxOpenFiles
 	cgroupNS        bool   // give the step its own cgroup namespace
 }
@@ -161,6 +162,9 @@ func newSpec(p Process, in specInput) *specs.Spec {
 			MaskedPaths:   slices.Clone(maskedPaths),
 			ReadonlyPaths: slices.Clone(readonlyPaths),
 		},
+	}
+	if in.insecure {
+		withInsecure(s, currentCapabilities())
 	}
 	return s
 }
