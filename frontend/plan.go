@@ -24,6 +24,8 @@ type Options struct {
 	// the host's. It is normalized (NormalizePlatform). A build for several
 	// platforms makes one plan per platform.
 	Platform string
+	// Contexts are the named build contexts (--build-context).
+	Contexts []*NamedContext
 }
 
 // Plan is what to build: the target and every stage it needs, in an order
@@ -39,6 +41,8 @@ type Plan struct {
 	Stages []*Stage // needed stages, dependencies first, Target last
 	Target *Stage
 	All    []*Stage // every stage in file order
+	// Contexts are the named build contexts, by normalized name.
+	Contexts map[string]*NamedContext
 }
 
 // Stage is one FROM section of the Dockerfile.
@@ -53,6 +57,12 @@ type Stage struct {
 	// Deps are the stages this stage reads: its base stage and the
 	// sources of COPY --from and RUN --mount=from=.
 	Deps []*Stage
+	// Context is the named build context that FROM names, if no earlier
+	// stage has that name. When the stage's own name is a named context,
+	// the context replaces the stage, as in BuildKit: Context is that
+	// context, Replaced is set and Commands is empty.
+	Context  *NamedContext
+	Replaced bool
 }
 
 // DisplayName is the name used in progress output: the stage name or
@@ -75,6 +85,12 @@ func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 	}
 	opts.Platform = target
 	p := &Plan{File: d.File, Lex: d.Lex(), Platform: opts.Platform, BuildArgs: opts.BuildArgs}
+	for _, nc := range opts.Contexts {
+		if p.Contexts == nil {
+			p.Contexts = map[string]*NamedContext{}
+		}
+		p.Contexts[nc.Name] = nc
+	}
 	if p.BuildArgs == nil {
 		p.BuildArgs = map[string]string{}
 	}
@@ -116,9 +132,14 @@ func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 				return nil, Errorf(d.File, st.Location, "FROM --platform=%s: %v", st.Platform, err)
 			}
 		}
-		if prev, ok := byName[strings.ToLower(base)]; ok {
+		switch prev, ok := byName[strings.ToLower(base)]; {
+		case s.Name != "" && p.NamedContext(s.Name) != nil:
+			s.Context, s.Replaced, s.Commands = p.NamedContext(s.Name), true, nil
+		case ok:
 			s.BaseStage = prev
 			s.Deps = append(s.Deps, prev)
+		default:
+			s.Context = p.NamedContext(base)
 		}
 		if s.Name != "" {
 			if _, dup := byName[s.Name]; dup {
