@@ -13,6 +13,9 @@
 //   - New assembles an OCI image from a config and layers.
 //   - Push, WriteOCI, WriteOCIArchive, WriteDocker, WriteLocal and
 //     WriteTar export an image.
+//   - NewIndex assembles an OCI image index of one image per platform;
+//     PushIndex, WriteOCIIndex, WriteOCIIndexArchive, WriteLocalIndex and
+//     WriteTarIndex export it (a docker tar holds one platform only).
 //
 // Registry access follows the rules strata's users rely on: credentials
 // from ~/.docker/config.json and credential helpers, plain HTTP only for

@@ -46,23 +46,26 @@ func WriteTar(img v1.Image, w io.Writer) error {
 // entry can land outside dest: every path is resolved inside it with
 // symlinks interpreted relative to dest.
 func WriteLocal(img v1.Image, dest string) error {
-	err := writeDir(dest, nil, func(dir string) error {
-		layers, err := img.Layers()
-		if err != nil {
-			return err
-		}
-		u := newUnpacker(dir)
-		for i, l := range layers {
-			if err := u.applyLayer(l); err != nil {
-				return fmt.Errorf("layer %d: %w", i+1, err)
-			}
-		}
-		return u.finish()
-	})
+	err := writeDir(dest, nil, func(dir string) error { return unpackImage(img, dir) })
 	if err != nil {
 		return fmt.Errorf("writing filesystem to %s: %w", dest, err)
 	}
 	return nil
+}
+
+// unpackImage applies the layers of img to the empty directory dir.
+func unpackImage(img v1.Image, dir string) error {
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	u := newUnpacker(dir)
+	for i, l := range layers {
+		if err := u.applyLayer(l); err != nil {
+			return fmt.Errorf("layer %d: %w", i+1, err)
+		}
+	}
+	return u.finish()
 }
 
 // unpacker applies layer tars, bottom first, to a directory.

@@ -78,27 +78,24 @@ type layoutSink interface {
 }
 
 func writeLayout(img v1.Image, tags []string, sink layoutSink) error {
-	index, err := layoutIndex(img, tags)
+	desc, err := imageDescriptor(img)
 	if err != nil {
 		return err
 	}
-	rawManifest, err := img.RawManifest()
-	if err != nil {
-		return err
-	}
-	m, err := img.Manifest()
-	if err != nil {
-		return err
-	}
-	rawConfig, err := img.RawConfigFile()
-	if err != nil {
-		return err
-	}
-	digest, err := img.Digest()
-	if err != nil {
-		return err
-	}
+	return writeLayoutOf(desc, tags, sink, func(blob blobWriter) error { return writeImageBlobs(img, blob) })
+}
 
+// blobWriter writes one blob of a layout, once: a digest already written
+// is skipped.
+type blobWriter func(h v1.Hash, size int64, r io.Reader) error
+
+// writeLayoutOf writes a layout whose index.json lists desc under tags;
+// writeBlobs writes the blobs desc reaches, desc's own last.
+func writeLayoutOf(desc v1.Descriptor, tags []string, sink layoutSink, writeBlobs func(blobWriter) error) error {
+	index, err := layoutIndexOf(desc, tags)
+	if err != nil {
+		return err
+	}
 	layoutFile := []byte(`{"imageLayoutVersion":"1.0.0"}`)
 	if err := sink.file("oci-layout", int64(len(layoutFile)), bytes.NewReader(layoutFile)); err != nil {
 		return err
@@ -119,6 +116,30 @@ func writeLayout(img v1.Image, tags []string, sink layoutSink) error {
 		}
 		return sink.file(path.Join("blobs", "sha256", h.Hex), size, r)
 	}
+	if err := writeBlobs(blob); err != nil {
+		return err
+	}
+	return sink.file("index.json", int64(len(index)), bytes.NewReader(index))
+}
+
+// writeImageBlobs writes the config, the layers and the manifest of img.
+func writeImageBlobs(img v1.Image, blob blobWriter) error {
+	rawManifest, err := img.RawManifest()
+	if err != nil {
+		return err
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return err
+	}
+	rawConfig, err := img.RawConfigFile()
+	if err != nil {
+		return err
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return err
+	}
 	if err := blob(m.Config.Digest, int64(len(rawConfig)), bytes.NewReader(rawConfig)); err != nil {
 		return err
 	}
@@ -131,13 +152,10 @@ func writeLayout(img v1.Image, tags []string, sink layoutSink) error {
 			return err
 		}
 	}
-	if err := blob(digest, int64(len(rawManifest)), bytes.NewReader(rawManifest)); err != nil {
-		return err
-	}
-	return sink.file("index.json", int64(len(index)), bytes.NewReader(index))
+	return blob(digest, int64(len(rawManifest)), bytes.NewReader(rawManifest))
 }
 
-func writeLayerBlob(l v1.Layer, blob func(v1.Hash, int64, io.Reader) error) error {
+func writeLayerBlob(l v1.Layer, blob blobWriter) error {
 	d, err := l.Digest()
 	if err != nil {
 		return err
@@ -157,28 +175,34 @@ func writeLayerBlob(l v1.Layer, blob func(v1.Hash, int64, io.Reader) error) erro
 	return nil
 }
 
-// layoutIndex renders index.json for img under tags.
-func layoutIndex(img v1.Image, tags []string) ([]byte, error) {
+// imageDescriptor describes img, with the platform of its config.
+func imageDescriptor(img v1.Image) (v1.Descriptor, error) {
 	digest, err := img.Digest()
 	if err != nil {
-		return nil, err
+		return v1.Descriptor{}, err
 	}
 	size, err := img.Size()
 	if err != nil {
-		return nil, err
+		return v1.Descriptor{}, err
 	}
 	mt, err := img.MediaType()
 	if err != nil {
-		return nil, err
+		return v1.Descriptor{}, err
 	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
-		return nil, err
+		return v1.Descriptor{}, err
 	}
 	desc := v1.Descriptor{MediaType: mt, Size: size, Digest: digest}
 	if cfg.OS != "" && cfg.Architecture != "" {
 		desc.Platform = &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion}
 	}
+	return desc, nil
+}
+
+// layoutIndexOf renders index.json listing desc once per tag, annotated
+// with the tag and the full name, or once unannotated without tags.
+func layoutIndexOf(desc v1.Descriptor, tags []string) ([]byte, error) {
 	index := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
 	seen := map[string]bool{}
 	for _, t := range tags {

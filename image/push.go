@@ -19,6 +19,22 @@ import (
 // may name different registries and repositories; each registry is pushed
 // to in turn, and a failure names it and what failed.
 func Push(ctx context.Context, img v1.Image, tags []string, opts ...Option) error {
+	return push(ctx, img, tags, opts)
+}
+
+// PushIndex is Push for an image index (see NewIndex): it uploads every
+// image of idx, then idx, and points every tag in tags at idx.
+func PushIndex(ctx context.Context, idx v1.ImageIndex, tags []string, opts ...Option) error {
+	return push(ctx, idx, tags, opts)
+}
+
+// pushable is what Push and PushIndex push: a v1.Image or a v1.ImageIndex.
+type pushable interface {
+	remote.Taggable
+	Digest() (v1.Hash, error)
+}
+
+func push(ctx context.Context, img pushable, tags []string, opts []Option) error {
 	if len(tags) == 0 {
 		return errors.New("pushing: no tag given")
 	}

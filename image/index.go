@@ -1,0 +1,267 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// PlatformImage is one image of a build for several platforms.
+type PlatformImage struct {
+	Platform v1.Platform
+	Image    v1.Image
+}
+
+// NewIndex assembles an OCI image index (media type
+// application/vnd.oci.image.index.v1+json) with one manifest per image, in
+// the order given, each listed with its platform, as BuildKit writes the
+// result of a multi-platform build. Platforms must be set and distinct.
+func NewIndex(images ...PlatformImage) (v1.ImageIndex, error) {
+	if len(images) == 0 {
+		return nil, errors.New("building image index: no images")
+	}
+	seen := map[string]bool{}
+	adds := make([]mutate.IndexAddendum, 0, len(images))
+	for _, pi := range images {
+		p := pi.Platform
+		if p.OS == "" || p.Architecture == "" {
+			return nil, fmt.Errorf("building image index: image without a platform (os %q, architecture %q)", p.OS, p.Architecture)
+		}
+		if seen[p.String()] {
+			return nil, fmt.Errorf("building image index: two images for %s", p.String())
+		}
+		seen[p.String()] = true
+		mt, err := pi.Image.MediaType()
+		if err != nil {
+			return nil, fmt.Errorf("building image index: %w", err)
+		}
+		adds = append(adds, mutate.IndexAddendum{Add: pi.Image, Descriptor: v1.Descriptor{MediaType: mt, Platform: &p}})
+	}
+	idx := mutate.IndexMediaType(mutate.AppendManifests(empty.Index, adds...), types.OCIImageIndex)
+	// The manifest is computed once here, so errors surface now.
+	if _, err := idx.Digest(); err != nil {
+		return nil, fmt.Errorf("building image index: %w", err)
+	}
+	return idx, nil
+}
+
+// Images lists the images of idx with their platforms, in index order.
+// Every manifest must be an image with a platform.
+func Images(idx v1.ImageIndex) ([]PlatformImage, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var out []PlatformImage
+	for _, d := range im.Manifests {
+		if !d.MediaType.IsImage() || d.Platform == nil {
+			return nil, fmt.Errorf("index entry %s is not an image with a platform (%s)", d.Digest, d.MediaType)
+		}
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, PlatformImage{Platform: *d.Platform, Image: img})
+	}
+	return out, nil
+}
+
+// PlatformDir names the folder of a platform in a local or tar export of
+// several platforms, as buildx does: linux_amd64, linux_arm_v7.
+func PlatformDir(p v1.Platform) string {
+	parts := []string{p.OS, p.Architecture}
+	if p.Variant != "" {
+		parts = append(parts, p.Variant)
+	}
+	return strings.Join(parts, "_")
+}
+
+// WriteOCIIndex is WriteOCI for an image index: index.json lists idx (once
+// per tag, annotated as WriteOCI does), and the blobs hold idx, each of its
+// images and their configs and layers, each blob once.
+func WriteOCIIndex(idx v1.ImageIndex, tags []string, dest string, asTar bool) error {
+	var err error
+	switch {
+	case asTar && dest == "-":
+		err = WriteOCIIndexArchive(idx, tags, os.Stdout)
+	case asTar:
+		err = WriteFile(dest, func(w io.Writer) error { return WriteOCIIndexArchive(idx, tags, w) })
+	default:
+		err = writeDir(dest, isLayout, func(dir string) error {
+			return writeIndexLayout(idx, tags, &dirLayout{root: dir})
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("writing OCI layout %s: %w", dest, err)
+	}
+	return nil
+}
+
+// WriteOCIIndexArchive is WriteOCIArchive for an image index.
+func WriteOCIIndexArchive(idx v1.ImageIndex, tags []string, w io.Writer) error {
+	tw := tar.NewWriter(w)
+	if err := writeIndexLayout(idx, tags, &tarLayout{tw: tw}); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+func writeIndexLayout(idx v1.ImageIndex, tags []string, sink layoutSink) error {
+	digest, err := idx.Digest()
+	if err != nil {
+		return err
+	}
+	size, err := idx.Size()
+	if err != nil {
+		return err
+	}
+	mt, err := idx.MediaType()
+	if err != nil {
+		return err
+	}
+	desc := v1.Descriptor{MediaType: mt, Size: size, Digest: digest}
+	return writeLayoutOf(desc, tags, sink, func(blob blobWriter) error { return writeIndexBlobs(idx, blob) })
+}
+
+// writeIndexBlobs writes the blobs of every manifest of idx, then idx.
+func writeIndexBlobs(idx v1.ImageIndex, blob blobWriter) error {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return err
+	}
+	for _, d := range im.Manifests {
+		switch {
+		case d.MediaType.IsImage():
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				return err
+			}
+			if err := writeImageBlobs(img, blob); err != nil {
+				return fmt.Errorf("image %s: %w", d.Digest, err)
+			}
+		case d.MediaType.IsIndex():
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return err
+			}
+			if err := writeIndexBlobs(child, blob); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("index entry %s has media type %q, not an image or index", d.Digest, d.MediaType)
+		}
+	}
+	raw, err := idx.RawManifest()
+	if err != nil {
+		return err
+	}
+	digest, err := idx.Digest()
+	if err != nil {
+		return err
+	}
+	return blob(digest, int64(len(raw)), bytes.NewReader(raw))
+}
+
+// WriteLocalIndex is WriteLocal for an image index: the final filesystem
+// of each image goes into its own folder of dest, named by PlatformDir.
+func WriteLocalIndex(idx v1.ImageIndex, dest string) error {
+	images, err := Images(idx)
+	if err != nil {
+		return fmt.Errorf("writing filesystems to %s: %w", dest, err)
+	}
+	err = writeDir(dest, nil, func(dir string) error {
+		for _, pi := range images {
+			sub := filepath.Join(dir, PlatformDir(pi.Platform))
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				return err
+			}
+			if err := unpackImage(pi.Image, sub); err != nil {
+				return fmt.Errorf("%s: %w", pi.Platform.String(), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("writing filesystems to %s: %w", dest, err)
+	}
+	return nil
+}
+
+// WriteTarIndex is WriteTar for an image index: one tar stream in which
+// the filesystem of each image lies under its folder, named by
+// PlatformDir.
+func WriteTarIndex(idx v1.ImageIndex, w io.Writer) error {
+	images, err := Images(idx)
+	if err != nil {
+		return fmt.Errorf("writing filesystem tar: %w", err)
+	}
+	tw := tar.NewWriter(w)
+	for _, pi := range images {
+		if err := writePrefixedTar(tw, PlatformDir(pi.Platform), pi.Image); err != nil {
+			return fmt.Errorf("writing filesystem tar: %s: %w", pi.Platform.String(), err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("writing filesystem tar: %w", err)
+	}
+	return nil
+}
+
+// writePrefixedTar writes the flattened filesystem of img to tw with every
+// name (and hard link target) under the folder prefix.
+func writePrefixedTar(tw *tar.Writer, prefix string, img v1.Image) error {
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: prefix + "/", Mode: 0o755, ModTime: epoch}); err != nil {
+		return err
+	}
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	under := func(name string) string {
+		name = path.Clean("/" + name)[1:]
+		if name == "" {
+			return prefix
+		}
+		return prefix + "/" + name
+	}
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := under(hdr.Name)
+		if name == prefix {
+			continue // the root: the prefix folder stands for it
+		}
+		if hdr.Typeflag == tar.TypeDir {
+			name += "/"
+		}
+		hdr.Name = name
+		if hdr.Typeflag == tar.TypeLink {
+			hdr.Linkname = under(hdr.Linkname)
+		}
+		// The names changed: let the writer pick a format that holds them.
+		hdr.Format = tar.FormatUnknown
+		delete(hdr.PAXRecords, "path")
+		delete(hdr.PAXRecords, "linkpath")
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
+}
