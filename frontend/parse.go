@@ -20,6 +20,8 @@ type Dockerfile struct {
 	Escape   rune   // escape token from the "# escape=" directive
 	Syntax   string // value of a "# syntax=" directive, if any; strata ignores it
 	Warnings []string
+
+	ast *parser.Node // for fresh commands in each plan (see Plan)
 }
 
 // Parse parses data as a Dockerfile named file. Errors are *Error values
@@ -50,7 +52,7 @@ func Parse(file string, data []byte) (*Dockerfile, error) {
 	if len(stages) == 0 {
 		return nil, &Error{File: file, Err: errors.New("no FROM instruction: a Dockerfile must start a stage with FROM")}
 	}
-	df.Stages, df.MetaArgs = stages, metaArgs
+	df.Stages, df.MetaArgs, df.ast = stages, metaArgs, res.AST
 	return df, nil
 }
 

@@ -112,8 +112,14 @@ func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 		}
 	}
 
+	// Each plan gets commands of its own: building expands them in place,
+	// and a build for several platforms makes one plan per platform.
+	stages, err := d.freshStages()
+	if err != nil {
+		return nil, err
+	}
 	byName := map[string]*Stage{}
-	for i, st := range d.Stages {
+	for i, st := range stages {
 		s := &Stage{Index: i, Name: st.Name, Commands: st.Commands, Location: st.Location}
 		base, _, err := p.Lex.ProcessWord(st.BaseName, shell.EnvsFromSlice(p.Global))
 		if err != nil {

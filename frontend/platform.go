@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // HostPlatform is the platform strata runs on, "linux/<GOARCH>", as
@@ -153,4 +155,17 @@ func platformArgs(target string) []string {
 		"BUILDPLATFORM=" + build, "BUILDOS=" + bos, "BUILDARCH=" + barch, "BUILDVARIANT=" + bvariant,
 		"TARGETPLATFORM=" + target, "TARGETOS=" + tos, "TARGETARCH=" + tarch, "TARGETVARIANT=" + tvariant,
 	}
+}
+
+// freshStages parses the stages again from the syntax tree, so that the
+// commands are new values that no other plan shares.
+func (d *Dockerfile) freshStages() ([]instructions.Stage, error) {
+	if d.ast == nil {
+		return d.Stages, nil
+	}
+	stages, _, err := instructions.Parse(d.ast, nil)
+	if err != nil {
+		return nil, wrapError(d.File, nil, err)
+	}
+	return stages, nil
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 func TestNormalizePlatform(t *testing.T) {
@@ -146,5 +148,36 @@ func TestPlanPlatformErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Plan(%q, %q) = %v, want %q", tt.df, tt.platform, err, tt.want)
 		}
+	}
+}
+
+// TestPlansDoNotShareCommands guards the build for several platforms: the
+// solver expands a plan's commands in place, so two plans of one
+// Dockerfile must not share them.
+func TestPlansDoNotShareCommands(t *testing.T) {
+	d, err := Parse("Dockerfile", []byte("FROM scratch\nARG TARGETARCH\nCOPY rootfs-${TARGETARCH}/ /\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := d.Plan(Options{Platform: "linux/amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.Plan(Options{Platform: "linux/arm64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, cb := a.All[0].Commands[1], b.All[0].Commands[1]
+	if ca == cb {
+		t.Fatalf("both plans hold the same COPY command %p", ca)
+	}
+	// What the solver does: expand one plan's command.
+	if err := ca.(instructions.SupportsSingleWordExpansion).Expand(func(w string) (string, error) {
+		return strings.ReplaceAll(w, "${TARGETARCH}", "amd64"), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cb.(*instructions.CopyCommand).SourcePaths[0]; got != "rootfs-${TARGETARCH}/" {
+		t.Errorf("expanding one plan's COPY changed the other's source to %q", got)
 	}
 }
