@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/stratabuild/strata/frontend"
 	"github.com/stratabuild/strata/solver/sandbox"
 )
 
@@ -21,13 +22,15 @@ func checkRuntime(runtime string) error { return sandbox.CheckRuntime(runtime) }
 
 // dispatchRun executes a RUN instruction in the sandbox.
 func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) error {
-	if len(instructions.GetMounts(c)) > 0 {
-		return r.errorf(c, "RUN --mount is not supported yet")
-	}
-	if instructions.GetSecurity(c) == instructions.SecurityInsecure {
-		return r.errorf(c, "RUN --security=insecure is not allowed")
+	insecure := instructions.GetSecurity(c) == instructions.SecurityInsecure
+	if insecure && !r.b.opts.AllowInsecure {
+		return r.errorf(c, "RUN --security=insecure is not allowed: build with --allow security.insecure to grant it")
 	}
 	network, err := sandbox.ParseNetwork(instructions.GetNetwork(c))
+	if err != nil {
+		return r.errorf(c, "%v", err)
+	}
+	mounts, mountKey, err := r.runMounts(ctx, c)
 	if err != nil {
 		return r.errorf(c, "%v", err)
 	}
@@ -65,7 +68,14 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 
 	cfg := r.st.cfg.Config
 	env := r.st.env
-	key := hashKey("run", r.st.key.String(), joinQuoted(args), joinQuoted(env), cfg.User, cfg.WorkingDir, network.String(), fmt.Sprint(pipe))
+	keyParts := []string{"run", r.st.key.String(), joinQuoted(args), joinQuoted(env), cfg.User, cfg.WorkingDir, network.String(), fmt.Sprint(pipe)}
+	// Steps without mounts or insecure mode keep the keys they had
+	// before either existed.
+	keyParts = append(keyParts, mountKey...)
+	if insecure {
+		keyParts = append(keyParts, "security=insecure")
+	}
+	key := hashKey(keyParts...)
 	createdBy := "RUN " + runHistory(args, r.st.args, env) + " # buildkit"
 
 	return r.fsStep(ctx, key, createdBy, func(rootfs string) error {
@@ -85,6 +95,7 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 			Root:      filepath.Join(r.b.store.dir, "runc"),
 			BundleDir: filepath.Join(r.b.store.dir, "tmp"),
 			Network:   network,
+			Insecure:  insecure,
 		}
 		if pipe != nil {
 			dir, err := os.MkdirTemp(filepath.Join(r.b.store.dir, "tmp"), "pipes-*")
@@ -97,9 +108,26 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 			}
 			sc.Mounts = append(sc.Mounts, sandbox.Mount{Type: "bind", Source: dir, Destination: "/dev/pipes", Options: []string{"rbind", "ro"}})
 		}
-		err := sandbox.Run(ctx, rootfs, sandbox.Process{
+		sm, err := r.setupMounts(ctx, mounts)
+		if err != nil {
+			return err
+		}
+		defer sm.release()
+		sc.Mounts = append(sc.Mounts, sm.mounts...)
+		if sm.secrets != "" {
+			sc.BundleDir = sm.secrets
+		}
+		procEnv := env
+		for _, kv := range sm.env {
+			k, v, _ := strings.Cut(kv, "=")
+			if _, set := lookupEnv(env, k); k == "SSH_AUTH_SOCK" && set {
+				continue // the stage's own SSH_AUTH_SOCK wins, as in BuildKit
+			}
+			procEnv = frontend.SetEnv(procEnv, k, v)
+		}
+		err = sandbox.Run(ctx, rootfs, sandbox.Process{
 			Args:   args,
-			Env:    env,
+			Env:    procEnv,
 			Cwd:    cfg.WorkingDir,
 			User:   cfg.User,
 			Stdout: out,

@@ -39,6 +39,14 @@ type Options struct {
 	Progress func(Event)
 	// Now is the clock for created times; default time.Now.
 	Now func() time.Time
+	// Secrets are the values RUN --mount=type=secret can use, by id
+	// (--secret); SSH maps an id to an ssh-agent socket for
+	// RUN --mount=type=ssh (--ssh). See mounts.go.
+	Secrets map[string]SecretSource
+	SSH     map[string]string
+	// AllowInsecure lets RUN --security=insecure run
+	// (--allow security.insecure); without it such a step is an error.
+	AllowInsecure bool
 }
 
 // Result is a finished build.
