@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,6 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -25,35 +25,88 @@ type PlatformImage struct {
 
 // NewIndex assembles an OCI image index (media type
 // application/vnd.oci.image.index.v1+json) with one manifest per image, in
-// the order given, each listed with its platform, as BuildKit writes the
-// result of a multi-platform build. Platforms must be set and distinct.
+// the order given, each listed with its media type, size, digest and
+// platform, as BuildKit writes the result of a multi-platform build.
+// Platforms must be set and distinct. The index is serialised once, here,
+// so its digest is fixed.
 func NewIndex(images ...PlatformImage) (v1.ImageIndex, error) {
-	if len(images) == 0 {
-		return nil, errors.New("building image index: no images")
+	idx, err := newIndex(images)
+	if err != nil {
+		return nil, fmt.Errorf("building image index: %w", err)
 	}
+	return idx, nil
+}
+
+func newIndex(images []PlatformImage) (*builtIndex, error) {
+	if len(images) == 0 {
+		return nil, errors.New("no images")
+	}
+	b := &builtIndex{images: map[v1.Hash]v1.Image{}}
+	im := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{}}
 	seen := map[string]bool{}
-	adds := make([]mutate.IndexAddendum, 0, len(images))
 	for _, pi := range images {
 		p := pi.Platform
 		if p.OS == "" || p.Architecture == "" {
-			return nil, fmt.Errorf("building image index: image without a platform (os %q, architecture %q)", p.OS, p.Architecture)
+			return nil, fmt.Errorf("image without a platform (os %q, architecture %q)", p.OS, p.Architecture)
 		}
 		if seen[p.String()] {
-			return nil, fmt.Errorf("building image index: two images for %s", p.String())
+			return nil, fmt.Errorf("two images for %s", p.String())
 		}
 		seen[p.String()] = true
 		mt, err := pi.Image.MediaType()
 		if err != nil {
-			return nil, fmt.Errorf("building image index: %w", err)
+			return nil, err
 		}
-		adds = append(adds, mutate.IndexAddendum{Add: pi.Image, Descriptor: v1.Descriptor{MediaType: mt, Platform: &p}})
+		size, err := pi.Image.Size()
+		if err != nil {
+			return nil, err
+		}
+		digest, err := pi.Image.Digest()
+		if err != nil {
+			return nil, err
+		}
+		im.Manifests = append(im.Manifests, v1.Descriptor{MediaType: mt, Size: size, Digest: digest, Platform: &p})
+		b.images[digest] = pi.Image
 	}
-	idx := mutate.IndexMediaType(mutate.AppendManifests(empty.Index, adds...), types.OCIImageIndex)
-	// The manifest is computed once here, so errors surface now.
-	if _, err := idx.Digest(); err != nil {
-		return nil, fmt.Errorf("building image index: %w", err)
+	raw, err := json.Marshal(im)
+	if err != nil {
+		return nil, fmt.Errorf("encoding index: %w", err)
 	}
-	return idx, nil
+	b.raw = raw
+	if b.digest, b.size, err = v1.SHA256(bytes.NewReader(raw)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// builtIndex is an index whose bytes are fixed; see NewIndex.
+type builtIndex struct {
+	raw    []byte
+	digest v1.Hash
+	size   int64
+	images map[v1.Hash]v1.Image
+}
+
+var _ v1.ImageIndex = (*builtIndex)(nil)
+
+func (b *builtIndex) MediaType() (types.MediaType, error) { return types.OCIImageIndex, nil }
+func (b *builtIndex) Digest() (v1.Hash, error)            { return b.digest, nil }
+func (b *builtIndex) Size() (int64, error)                { return b.size, nil }
+func (b *builtIndex) RawManifest() ([]byte, error)        { return b.raw, nil }
+
+func (b *builtIndex) IndexManifest() (*v1.IndexManifest, error) {
+	return v1.ParseIndexManifest(bytes.NewReader(b.raw))
+}
+
+func (b *builtIndex) Image(h v1.Hash) (v1.Image, error) {
+	if img, ok := b.images[h]; ok {
+		return img, nil
+	}
+	return nil, fmt.Errorf("index has no image %s", h)
+}
+
+func (b *builtIndex) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {
+	return nil, fmt.Errorf("index has no child index %s", h)
 }
 
 // Images lists the images of idx with their platforms, in index order.

@@ -81,6 +81,9 @@ func TestNewIndex(t *testing.T) {
 		if d.Digest != want || d.MediaType != types.OCIManifestSchema1 {
 			t.Errorf("manifest %d = %s %s, want %s %s", i, d.MediaType, d.Digest, types.OCIManifestSchema1, want)
 		}
+		if d.ArtifactType != "" || len(d.Annotations) != 0 {
+			t.Errorf("manifest %d has artifactType %q, annotations %v; BuildKit sets neither on images", i, d.ArtifactType, d.Annotations)
+		}
 		if d.Platform == nil || d.Platform.String() != images[i].Platform.String() {
 			t.Errorf("manifest %d platform = %v, want %s", i, d.Platform, images[i].Platform.String())
 		}
