@@ -3,19 +3,24 @@ package solver
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"fmt"
+	"hash"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/patternmatcher"
 	mode "github.com/tonistiigi/dchapes-mode"
 	fscopy "github.com/tonistiigi/fsutil/copy"
 
@@ -34,31 +39,89 @@ type copyOp struct {
 	excludes     []string
 	checksum     string
 	unpack       *bool
+	keepGitDir   *bool
 }
 
-// copySource is one resolved source: a path under root.
+// copySource is one source of a COPY or ADD.
 type copySource struct {
-	root    string // directory the path is relative to
-	path    string // slash path relative to root
-	archive bool   // ADD: extract instead of copy if it is an archive
+	root string // directory the path is relative to
+	path string // slash path relative to root
+	// pattern is, for COPY --parents, what to copy below path (the
+	// part after the "/./" pivot, or the whole source): the directories
+	// leading to each match are copied too.
+	pattern string
+	// required is, for COPY --parents without wildcards, the path that
+	// must exist.
+	required string
+	unpack   bool // ADD: extract instead of copy if it is an archive
+	// git is an ADD of a git repository, fetched when the step runs into
+	// root (path "/"), which is copied as a directory.
+	git *gitSource
 }
 
+type gitSource struct {
+	ref        *gitRef
+	commit     gitCommit
+	keepGitDir bool
+}
+
+// dispatchCopy runs COPY and ADD as BuildKit's dockerfile2llb and file op
+// do, with tonistiigi/fsutil's copier (BuildKit's own):
+//
+//   - context and stage sources follow symlinks at the top, copy a
+//     directory's contents, expand wildcards (matching nothing is no
+//     error); --exclude patterns are matched against paths below each
+//     copied source;
+//   - COPY --parents copies each match with the directories that lead to
+//     it, from the context root or from a "/./" pivot in the source;
+//   - ADD extracts local archives unless --unpack=false, and URLs only
+//     with --unpack=true; ADD of a git URL copies the checkout;
+//   - COPY --link (without --chmod, which BuildKit ignores --link with)
+//     copies into an empty filesystem and lays the result over the stage
+//     as its own layer: see link below.
 func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	c := op.cmd
 	verb := "COPY"
 	if op.add {
 		verb = "ADD"
 	}
-	if op.parents {
-		return r.errorf(c, "%s --parents is not supported yet", verb)
+	if op.chown != "" && op.link && chownByName(op.chown) {
+		return r.errorf(c, "--chown=%s: user and group names can't be resolved when used with --link, use numeric uid[:gid] instead", op.chown)
 	}
 	if op.checksum != "" {
-		if !op.add {
+		switch {
+		case !op.add:
 			return r.errorf(c, "checksum can't be specified for COPY")
+		case len(op.SourcePaths) != 1:
+			return r.errorf(c, "checksum can't be specified for multiple sources")
 		}
-		if len(op.SourcePaths) != 1 || !isURL(op.SourcePaths[0]) {
-			return r.errorf(c, "ADD --checksum requires a single HTTP(S) source")
+	}
+	gitRefs := make([]*gitRef, len(op.SourcePaths))
+	for i, p := range op.SourcePaths {
+		g, isGit, err := parseGitRef(p)
+		if isGit && err != nil {
+			return r.errorf(c, "%s %s: %v", verb, p, err)
 		}
+		switch {
+		case g != nil && !op.add:
+			return r.errorf(c, "source can't be a git ref for COPY")
+		case g == nil && isURL(p) && !op.add:
+			return r.errorf(c, "source can't be a URL for COPY")
+		case g == nil && op.checksum != "" && !isURL(p):
+			return r.errorf(c, "checksum requires HTTP(S) or Git sources")
+		}
+		if g != nil {
+			if op.keepGitDir != nil && g.keepGitDir != nil && *op.keepGitDir != *g.keepGitDir {
+				return r.errorf(c, "inconsistent keep-git-dir configuration")
+			}
+			if op.checksum != "" && g.checksum != "" && op.checksum != g.checksum {
+				return r.errorf(c, "checksum mismatch %q != %q", op.checksum, g.checksum)
+			}
+			if g.checksum == "" {
+				g.checksum = op.checksum
+			}
+		}
+		gitRefs[i] = g
 	}
 	nsrc := len(op.SourcePaths) + len(op.SourceContents)
 	dest := r.workdirPath(op.DestPath)
@@ -69,6 +132,8 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	if err != nil {
 		return r.errorf(c, "%v", err)
 	}
+	// BuildKit makes a linked copy only without --chmod.
+	link := op.link && op.chmod == ""
 	r.begin(cmdString(c))
 
 	tmp, err := r.b.store.tempDir("copy-*")
@@ -77,57 +142,72 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	// Resolve the sources and what identifies their content.
-	keyParts := []string{"copy", r.st.key.String(), verb, dest, op.chown, op.chmod, strings.Join(op.excludes, "\x00")}
+	// Resolve the sources and what identifies their content. A linked
+	// copy does not depend on the stage's filesystem.
+	base := r.st.key.String()
+	if link {
+		base = "link"
+	}
+	keyParts := []string{"copy", base, verb, dest, op.chown, op.chmod, strings.Join(op.excludes, "\x00"), strconv.FormatBool(op.parents)}
 	var srcs []copySource
-	var fromRoot func() (string, func(), error) // mounts a stage or image source
+	var from *stageState // COPY --from a stage or an image: mounted when the step runs
 	keepOwner := false
-	switch {
-	case op.from != "":
-		src, key, err := r.fromSource(ctx, op.from)
+	mirror := r.mirror
+	if op.from != "" {
+		st, key, err := r.fromSource(ctx, op.from)
 		if err != nil {
 			return r.errorf(c, "%s --from=%s: %v", verb, op.from, err)
 		}
-		keepOwner = true
-		keyParts = append(keyParts, "from", key.String(), joinQuoted(op.SourcePaths))
-		fromRoot = func() (string, func(), error) { return r.mountReadOnly(tmp, src) }
-		for _, p := range op.SourcePaths {
-			srcs = append(srcs, copySource{path: p})
+		if st.mirror != nil {
+			// A named context directory reads like the build context.
+			mirror = st.mirror
+		} else {
+			from, keepOwner = st, true
+			keyParts = append(keyParts, "from", key.String(), joinQuoted(op.SourcePaths))
 		}
-	default:
-		for _, p := range op.SourcePaths {
-			if op.add && isURL(p) {
-				s, sum, err := r.download(ctx, tmp, p, op.checksum)
-				if err != nil {
-					return r.errorf(c, "ADD %s: %v", p, err)
-				}
-				keyParts = append(keyParts, "url", p, sum)
-				srcs = append(srcs, s)
-				continue
+	}
+	for i, p := range op.SourcePaths {
+		switch {
+		case gitRefs[i] != nil:
+			g := gitRefs[i]
+			cm, err := g.resolve(ctx)
+			if err != nil {
+				return r.errorf(c, "ADD %s: %v", p, err)
 			}
-			if r.mirror == nil {
-				return r.errorf(c, "%s %s: the build has no context", verb, p)
+			keep := op.keepGitDir != nil && *op.keepGitDir || g.keepGitDir != nil && *g.keepGitDir
+			keyParts = append(keyParts, "git", g.remote, cm.key(keep), g.subdir, strconv.FormatBool(keep), fmt.Sprint(g.submodules), g.mtime)
+			srcs = append(srcs, copySource{root: filepath.Join(tmp, "git", strconv.Itoa(i)), path: "/", git: &gitSource{ref: g, commit: cm, keepGitDir: keep}})
+		case op.add && isURL(p):
+			unpack := op.unpack != nil && *op.unpack
+			s, sum, err := r.download(ctx, tmp, p, op.checksum)
+			if err != nil {
+				return r.errorf(c, "ADD %s: %v", p, err)
 			}
-			matches, err := fscopy.ResolveWildcards(r.mirror.dir, path.Join("/", p), true)
+			s.unpack = unpack
+			keyParts = append(keyParts, "url", p, sum, strconv.FormatBool(unpack))
+			srcs = append(srcs, s)
+		case from != nil:
+			s, err := parentsSource(p, op.parents)
 			if err != nil {
 				return r.errorf(c, "%s %s: %v", verb, p, err)
 			}
-			if len(matches) == 0 && !hasWildcard(p) {
-				return r.errorf(c, "%s %s: %q not found in the build context (or excluded by .dockerignore)", verb, p, p)
+			srcs = append(srcs, s)
+		default:
+			if mirror == nil {
+				return r.errorf(c, "%s %s: the build has no context", verb, p)
 			}
-			for _, m := range matches {
-				// Resolve symlinks inside the context, as docker build does:
-				// a link can never lead to the host's files.
-				rel, err := r.mirror.resolve(strings.TrimPrefix(filepath.ToSlash(m), "/"))
-				if err != nil {
-					return r.errorf(c, "%s %s: %v", verb, p, err)
-				}
-				h := sha256.New()
-				if err := r.mirror.digestTree(h, rel); err != nil {
-					return r.errorf(c, "%s %s: %v", verb, p, err)
-				}
-				keyParts = append(keyParts, "ctx", rel, fmt.Sprintf("%x", h.Sum(nil)))
-				srcs = append(srcs, copySource{root: r.mirror.dir, path: rel, archive: op.add && (op.unpack == nil || *op.unpack)})
+			s, err := parentsSource(p, op.parents)
+			if err != nil {
+				return r.errorf(c, "%s %s: %v", verb, p, err)
+			}
+			s.unpack = op.add && (op.unpack == nil || *op.unpack)
+			found, err := mirrorSources(mirror, s, op.excludes)
+			if err != nil {
+				return r.errorf(c, "%s %s: %v", verb, p, err)
+			}
+			for _, f := range found {
+				keyParts = append(keyParts, "ctx", f.src.path, f.src.pattern, f.digest, strconv.FormatBool(f.src.unpack))
+				srcs = append(srcs, f.src)
 			}
 		}
 	}
@@ -146,10 +226,11 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	key := hashKey(keyParts...)
 	createdBy := copyHistory(verb, op) + " # buildkit"
 
-	return r.fsStep(ctx, key, createdBy, func(rootfs string) error {
-		// userChown is --chown; chown also makes context files root's,
-		// as docker build does. Archives extracted by ADD keep their
-		// entries' owners unless --chown is given.
+	mutate := func(rootfs string) error {
+		// userChown is --chown; chown also makes the files of the
+		// context, URLs and git checkouts root's, as docker build does.
+		// Files from a stage or an image keep their owners, and archives
+		// extracted by ADD their entries' owners, unless --chown is given.
 		var chown, userChown fscopy.Chowner
 		if op.chown != "" {
 			uid, gid, err := lookupUser(rootfs, op.chown)
@@ -158,32 +239,52 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 			}
 			userChown = func(*fscopy.User) (*fscopy.User, error) { return &fscopy.User{UID: uid, GID: gid}, nil }
 			chown = userChown
-		} else if !keepOwner {
-			chown = func(*fscopy.User) (*fscopy.User, error) { return &fscopy.User{UID: 0, GID: 0}, nil }
 		}
-		if fromRoot != nil {
-			root, release, err := fromRoot()
+		rootChown := chown
+		if rootChown == nil {
+			rootChown = func(*fscopy.User) (*fscopy.User, error) { return &fscopy.User{UID: 0, GID: 0}, nil }
+		}
+		if !keepOwner {
+			chown = rootChown
+		}
+		if from != nil {
+			root, release, err := r.mountReadOnly(tmp, from)
 			if err != nil {
 				return err
 			}
 			defer release()
 			var resolved []copySource
 			for _, s := range srcs {
-				matches, err := fscopy.ResolveWildcards(root, path.Join("/", s.path), true)
+				if s.root != "" {
+					resolved = append(resolved, s)
+					continue
+				}
+				matches, err := resolveSources(root, s)
 				if err != nil {
 					return err
 				}
-				if len(matches) == 0 && !hasWildcard(s.path) {
-					return fmt.Errorf("%q not found", s.path)
-				}
-				for _, m := range matches {
-					resolved = append(resolved, copySource{root: root, path: m})
-				}
+				resolved = append(resolved, matches...)
 			}
 			srcs = resolved
 		}
 		for _, s := range srcs {
-			if s.archive {
+			if s.git != nil {
+				if err := r.b.gitCheckout(ctx, s.git.ref, s.git.commit, s.git.keepGitDir, s.root); err != nil {
+					return err
+				}
+				err := fscopy.Copy(ctx, s.root, "/", rootfs, dest, func(ci *fscopy.CopyInfo) {
+					ci.Chown = rootChown
+					ci.Mode = chmod
+					ci.ModeStr = chmodStr
+					ci.ExcludePatterns = op.excludes
+					ci.XAttrErrorHandler = ignoreXattrErrors
+				})
+				if err != nil {
+					return trimRoots(err, s.root, rootfs)
+				}
+				continue
+			}
+			if s.unpack {
 				ok, err := extractIfArchive(filepath.Join(s.root, s.path), rootfs, dest, userChown)
 				if err != nil {
 					return err
@@ -199,17 +300,243 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 				ci.CopyDirContents = true
 				ci.FollowLinks = true
 				ci.ExcludePatterns = op.excludes
-				ci.XAttrErrorHandler = func(dst, src, key string, err error) error { return nil }
+				if s.pattern != "" {
+					ci.IncludePatterns = []string{s.pattern}
+				}
+				ci.XAttrErrorHandler = ignoreXattrErrors
 			}}
 			if err := fscopy.Copy(ctx, s.root, path.Join("/", s.path), rootfs, dest, opts...); err != nil {
 				return trimRoots(err, s.root, rootfs)
 			}
 		}
 		return nil
-	})
+	}
+	if link {
+		return r.fsStepOver(ctx, key, hashKey("link", r.st.key.String(), key.String()), nil, createdBy, mutate)
+	}
+	return r.fsStep(ctx, key, createdBy, mutate)
 }
 
-// fromSource resolves COPY --from to a stage or image state.
+func ignoreXattrErrors(dst, src, key string, err error) error { return nil }
+
+// chownByName reports whether a --chown value names a user or a group
+// rather than giving numeric ids.
+func chownByName(chown string) bool {
+	u, g, _ := strings.Cut(chown, ":")
+	isID := func(s string) bool {
+		_, err := strconv.ParseUint(s, 10, 32)
+		return err == nil
+	}
+	return !isID(u) || g != "" && !isID(g)
+}
+
+// parentsSource makes the source for a COPY path. With --parents the
+// path splits at a "/./" pivot (else at the root) into the directory to
+// copy from and the pattern of what to copy below it; the joined path
+// must exist if neither part has wildcards.
+func parentsSource(p string, parents bool) (copySource, error) {
+	if !parents {
+		return copySource{path: strings.TrimPrefix(path.Clean("/"+p), "/")}, nil
+	}
+	parent, pattern, ok := strings.Cut(p, "/./")
+	if !ok {
+		parent, pattern = "/", p
+	}
+	parent = strings.TrimPrefix(path.Clean("/"+parent), "/")
+	pattern = strings.TrimPrefix(path.Clean("/"+pattern), "/")
+	s := copySource{path: parent, pattern: pattern}
+	if !containsWildcards(parent) && !containsWildcards(pattern) {
+		s.required = path.Join(parent, pattern)
+	}
+	return s, nil
+}
+
+// resolveSources expands the wildcards of s's path inside root (a stage's
+// or an image's filesystem) and checks what --parents requires.
+func resolveSources(root string, s copySource) ([]copySource, error) {
+	matches, err := fscopy.ResolveWildcards(root, path.Join("/", s.path), true)
+	if err != nil {
+		return nil, err
+	}
+	if len(matches) == 0 && !containsWildcards(s.path) {
+		return nil, fmt.Errorf("%q not found", s.path)
+	}
+	if s.required != "" {
+		if err := checkRequired(root, s.required); err != nil {
+			return nil, err
+		}
+	}
+	var out []copySource
+	for _, m := range matches {
+		out = append(out, copySource{root: root, path: filepath.ToSlash(m), pattern: s.pattern})
+	}
+	return out, nil
+}
+
+func checkRequired(root, rel string) error {
+	p, err := securePath(root, rel)
+	if err == nil {
+		_, err = os.Lstat(p)
+	}
+	if err != nil {
+		return fmt.Errorf("%q not found", rel)
+	}
+	return nil
+}
+
+// found is a source matched in a context mirror, with the digest of what
+// it will copy.
+type found struct {
+	src    copySource
+	digest string
+}
+
+// mirrorSources resolves s in a context mirror: wildcards expanded,
+// symlinks followed inside the context, and each match's content digested
+// (only what the --parents pattern and the excludes let through).
+func mirrorSources(m *contextMirror, s copySource, excludes []string) ([]found, error) {
+	notFound := func(p string) error {
+		return fmt.Errorf("%q not found in the build context (or excluded by .dockerignore)", p)
+	}
+	if s.required != "" {
+		if _, err := m.resolve(s.required); err != nil {
+			return nil, notFound(s.required)
+		}
+	}
+	matches, err := fscopy.ResolveWildcards(m.dir, path.Join("/", s.path), true)
+	if err != nil {
+		return nil, err
+	}
+	if len(matches) == 0 && !containsWildcards(s.path) {
+		return nil, notFound(s.path)
+	}
+	var out []found
+	for _, match := range matches {
+		// Resolve symlinks inside the context, as docker build does: a
+		// link can never lead to the host's files.
+		rel, err := m.resolve(strings.TrimPrefix(filepath.ToSlash(match), "/"))
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		if s.pattern == "" && len(excludes) == 0 {
+			err = m.digestTree(h, rel)
+		} else {
+			err = m.digestMatching(h, rel, s.pattern, excludes)
+		}
+		if err != nil {
+			return nil, err
+		}
+		src := s
+		src.root, src.path = m.dir, rel
+		out = append(out, found{src: src, digest: fmt.Sprintf("%x", h.Sum(nil))})
+	}
+	return out, nil
+}
+
+// digestMatching is digestTree for a copy with an include pattern and
+// excludes: it describes what the copy takes, each file and, once, each
+// directory that leads to one. Excluded files can change without changing
+// the digest.
+func (m *contextMirror) digestMatching(h io.Writer, rel, include string, excludes []string) error {
+	root := filepath.Join(m.dir, filepath.FromSlash(rel))
+	top, err := os.Lstat(root)
+	if err != nil {
+		return err
+	}
+	if !top.IsDir() {
+		// The copied source itself is never matched against patterns.
+		fmt.Fprintf(h, "f %o %s\n", top.Mode(), m.digestOf(rel))
+		return nil
+	}
+	var inc, exc *patternmatcher.PatternMatcher
+	if include != "" {
+		if inc, err = patternmatcher.New([]string{include}); err != nil {
+			return err
+		}
+	}
+	if len(excludes) > 0 {
+		if exc, err = patternmatcher.New(excludes); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(h, "d . %o\n", top.Mode())
+	var pending []string // directories not yet described
+	var walk func(dir, relDir string, incParent, excParent patternmatcher.MatchInfo) error
+	walk = func(dir, relDir string, incParent, excParent patternmatcher.MatchInfo) error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+		for _, e := range entries {
+			p := filepath.Join(dir, e.Name())
+			r := path.Join(relDir, e.Name())
+			included, incInfo := true, patternmatcher.MatchInfo{}
+			if inc != nil {
+				if included, incInfo, err = inc.MatchesUsingParentResults(r, incParent); err != nil {
+					return err
+				}
+			}
+			var excInfo patternmatcher.MatchInfo
+			if exc != nil {
+				var excluded bool
+				if excluded, excInfo, err = exc.MatchesUsingParentResults(r, excParent); err != nil {
+					return err
+				}
+				if excluded {
+					included = false
+					if !exc.Exclusions() && inc == nil {
+						continue
+					}
+				}
+			}
+			fi, err := e.Info()
+			if err != nil {
+				return err
+			}
+			if fi.IsDir() {
+				pending = append(pending, fmt.Sprintf("d %q %o\n", r, fi.Mode()))
+				if included {
+					flushPending(h, &pending)
+				}
+				if err := walk(p, r, incInfo, excInfo); err != nil {
+					return err
+				}
+				if len(pending) > 0 {
+					pending = pending[:len(pending)-1]
+				}
+				continue
+			}
+			if !included {
+				continue
+			}
+			flushPending(h, &pending)
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				t, _ := os.Readlink(p)
+				fmt.Fprintf(h, "l %q %q\n", r, t)
+			} else {
+				fmt.Fprintf(h, "f %q %o %s\n", r, fi.Mode(), m.digestOf(path.Join(rel, r)))
+			}
+		}
+		return nil
+	}
+	return walk(root, "", patternmatcher.MatchInfo{}, patternmatcher.MatchInfo{})
+}
+
+func flushPending(h io.Writer, pending *[]string) {
+	for i, d := range *pending {
+		if d != "" {
+			io.WriteString(h, d)
+			(*pending)[i] = ""
+		}
+	}
+}
+
+// fromSource resolves COPY --from (and RUN --mount from=) to a state: a
+// stage (which a named context may have replaced), else a named context,
+// else an image. The state of a named context directory has no layers:
+// its mirror is the filesystem (see stageState.mirror).
 func (r *stageRun) fromSource(ctx context.Context, from string) (*stageState, v1.Hash, error) {
 	st, err := r.plan.FromStage(from, r.stage)
 	if err != nil {
@@ -218,6 +545,13 @@ func (r *stageRun) fromSource(ctx context.Context, from string) (*stageState, v1
 	if st != nil {
 		dep := r.deps[st]
 		return dep, dep.key, nil
+	}
+	if nc := r.plan.NamedContext(from); nc != nil {
+		src, err := r.contextSource(ctx, nc, r.plan.Platform)
+		if err != nil {
+			return nil, v1.Hash{}, err
+		}
+		return src, src.key, nil
 	}
 	base, err := r.b.pull(ctx, from, r.plan.Platform)
 	if err != nil {
@@ -284,8 +618,15 @@ func (r *stageRun) download(ctx context.Context, tmp, rawURL, checksum string) (
 	if err != nil {
 		return copySource{}, "", err
 	}
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), resp.Body)
+	h, want := sha256.New(), sha256.New()
+	algo := "sha256"
+	if checksum != "" {
+		if algo, want, err = checksumHash(checksum); err != nil {
+			f.Close()
+			return copySource{}, "", err
+		}
+	}
+	_, err = io.Copy(io.MultiWriter(f, h, want), resp.Body)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -293,8 +634,8 @@ func (r *stageRun) download(ctx context.Context, tmp, rawURL, checksum string) (
 		return copySource{}, "", fmt.Errorf("downloading %s: %w", rawURL, err)
 	}
 	sum := fmt.Sprintf("sha256:%x", h.Sum(nil))
-	if checksum != "" && checksum != sum {
-		return copySource{}, "", fmt.Errorf("checksum mismatch: expected %s, got %s", checksum, sum)
+	if got := fmt.Sprintf("%s:%x", algo, want.Sum(nil)); checksum != "" && checksum != got {
+		return copySource{}, "", fmt.Errorf("checksum mismatch: expected %s, got %s", checksum, got)
 	}
 	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		os.Chtimes(p, lm, lm)
@@ -302,6 +643,25 @@ func (r *stageRun) download(ctx context.Context, tmp, rawURL, checksum string) (
 		os.Chtimes(p, time.Unix(0, 0), time.Unix(0, 0))
 	}
 	return copySource{root: dir, path: name}, sum, nil
+}
+
+// checksumHash checks an ADD --checksum digest (sha256, sha384 or
+// sha512, as BuildKit accepts) and returns the hash to compute.
+func checksumHash(d string) (string, hash.Hash, error) {
+	algo, hexSum, ok := strings.Cut(d, ":")
+	sizes := map[string]func() hash.Hash{"sha256": sha256.New, "sha384": sha512.New384, "sha512": sha512.New}
+	newHash, known := sizes[algo]
+	switch {
+	case !ok || hexSum == "":
+		return "", nil, fmt.Errorf("invalid checksum digest format: %q", d)
+	case !known:
+		return "", nil, fmt.Errorf("unsupported digest algorithm %q in checksum %q", algo, d)
+	}
+	h := newHash()
+	if len(hexSum) != 2*h.Size() || strings.Trim(hexSum, "0123456789abcdef") != "" {
+		return "", nil, fmt.Errorf("invalid checksum digest format: %q", d)
+	}
+	return algo, h, nil
 }
 
 // dispatchWorkdir sets the working directory and creates it, owned by the
@@ -381,7 +741,19 @@ func isURL(s string) bool {
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
 }
 
-func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?[") }
+// containsWildcards reports whether a source path has unescaped wildcard
+// characters, as BuildKit decides it.
+func containsWildcards(name string) bool {
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '*', '?', '[':
+			return true
+		case '\\':
+			i++
+		}
+	}
+	return false
+}
 
 // trimRoots removes host directories from an error's text so it names the
 // paths as the Dockerfile does.

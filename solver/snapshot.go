@@ -18,6 +18,15 @@ import (
 // overlay of the stage's filesystem mounted at rootfs and the overlay's
 // upper directory becomes the new layer.
 func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mutate func(rootfs string) error) error {
+	return r.fsStepOver(ctx, key, key, r.b.lowerDirs(r.st), createdBy, mutate)
+}
+
+// fsStepOver is fsStep with the filesystem that mutate changes given as
+// lowers (topmost first; none is an empty filesystem) and the key of the
+// stage's filesystem after the step given apart from the cache key: COPY
+// --link makes its layer over nothing, cached under a key of its own
+// input, and lays it on the stage.
+func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, lowers []string, createdBy string, mutate func(rootfs string) error) error {
 	b := r.b
 	ev := Event{Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name}
 	if !b.opts.NoCache {
@@ -27,7 +36,7 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 				ev.Kind = StepCached
 				b.progress(ev)
 				b.count(false)
-				r.commit(key, l, createdBy, rec.Created)
+				r.commit(stateKey, l, createdBy, rec.Created)
 				return nil
 			}
 		}
@@ -58,7 +67,6 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 			return err
 		}
 	}
-	lowers := b.lowerDirs(r.st)
 	if len(lowers) == 0 {
 		empty := filepath.Join(tmp, "empty")
 		if err := os.Mkdir(empty, 0o755); err != nil {
@@ -95,7 +103,7 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 	ev.Kind, ev.Duration = StepDone, time.Since(start)
 	b.progress(ev)
 	b.count(true)
-	r.commit(key, l, createdBy, created)
+	r.commit(stateKey, l, createdBy, created)
 	return nil
 }
 

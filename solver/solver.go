@@ -69,6 +69,9 @@ type Builder struct {
 	exec  int
 	hits  int
 	pulls map[string]*pullOnce
+	// contexts are the named build contexts the build in progress has
+	// opened (see namedcontext.go).
+	contexts namedContexts
 }
 
 type pullOnce struct {
@@ -126,6 +129,7 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 		defer release()
 		mirror = m
 	}
+	defer b.contexts.release()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -317,6 +321,9 @@ type stageState struct {
 	args   []instructions.KeyValuePairOptional
 	key    v1.Hash // cache key of the filesystem so far
 	cmdSet bool    // CMD was set in this stage (ENTRYPOINT keeps it)
+	// mirror, for a named context directory read by COPY --from or
+	// RUN --mount from=, is its filesystem; such a state has no layers.
+	mirror *contextMirror
 }
 
 func (s *stageState) clone() *stageState {
@@ -332,6 +339,9 @@ func (s *stageState) clone() *stageState {
 // lowerDirs lists the stage's layer directories topmost first, as overlay
 // wants them.
 func (b *Builder) lowerDirs(st *stageState) []string {
+	if st.mirror != nil {
+		return []string{st.mirror.dir}
+	}
 	dirs := make([]string, 0, len(st.layers))
 	for i := len(st.layers) - 1; i >= 0; i-- {
 		dirs = append(dirs, b.store.layerDir(st.layers[i].DiffID))

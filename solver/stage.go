@@ -47,13 +47,25 @@ func (r *stageRun) run(ctx context.Context) (*stageState, error) {
 	s := r.stage
 	cmds := s.Commands
 	r.total = countSteps(cmds)
-	if s.BaseStage == nil && s.Base != frontend.Scratch {
+	if s.BaseStage == nil && (s.Base != frontend.Scratch || s.Context != nil) {
 		r.total++
 	}
 
 	switch {
 	case s.BaseStage != nil:
 		r.st = r.deps[s.BaseStage].clone()
+	case s.Context != nil:
+		st, err := r.contextBase(ctx, s.Context, stagePlatform(r.plan, s))
+		if err != nil {
+			return nil, frontend.Errorf(r.plan.File, s.Location, "FROM %s: %v", s.Base, err)
+		}
+		r.st = st
+		if s.Replaced {
+			// The context is the stage: nothing of it runs, not even
+			// the base's ONBUILD triggers, which are dropped.
+			r.st.cfg.Config.OnBuild = nil
+			return r.st, nil
+		}
 	case s.Base == frontend.Scratch:
 		platform := stagePlatform(r.plan, s)
 		r.st = &stageState{cfg: scratchConfig(platform), key: hashKey("scratch", platform)}
@@ -331,6 +343,7 @@ func (r *stageRun) dispatch(ctx context.Context, cmd instructions.Command) error
 		return r.dispatchCopy(ctx, copyOp{
 			cmd: c, SourcesAndDest: c.SourcesAndDest, add: true, chown: c.Chown, chmod: c.Chmod,
 			link: c.Link, excludes: c.ExcludePatterns, checksum: c.Checksum, unpack: c.Unpack,
+			keepGitDir: c.KeepGitDir,
 		})
 	default:
 		return r.errorf(cmd, "%s is not supported", strings.ToUpper(cmd.Name()))
