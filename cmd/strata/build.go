@@ -32,7 +32,7 @@ type buildFlags struct {
 	cacheDir     string
 	insecure     []string
 	compression  string
-	platform     string
+	platforms    []string
 	runtime      string
 	check        bool
 }
@@ -70,7 +70,7 @@ func newBuildCommand() *cobra.Command {
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache directory (default $XDG_CACHE_HOME/strata)")
 	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "registry host[:port] reached over plain HTTP or untrusted TLS (repeatable)")
 	fl.StringVar(&f.compression, "compression", "gzip", "layer compression: gzip, zstd or uncompressed")
-	fl.StringVar(&f.platform, "platform", "", "target platform (only the host's, e.g. linux/amd64, is supported)")
+	fl.StringArrayVar(&f.platforms, "platform", nil, `target platforms, "os/arch[/variant]", comma-separated or repeated (default: the host's); several give an image index`)
 	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime for RUN steps")
 	fl.BoolVar(&f.check, "check", false, "lint the Dockerfile first (as strata lint, same configuration) and stop on findings at or above the failure threshold")
 	return cmd
@@ -130,10 +130,12 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		}
 		labels[k] = v
 	}
-	if f.platform != "" {
-		if want := "linux/" + hostArch(); f.platform != want {
-			return usagef("--platform %s: only the host platform %s is supported for now", f.platform, want)
-		}
+	platforms, err := frontend.ParsePlatforms(f.platforms)
+	if err != nil {
+		return usagef("--platform: %v", err)
+	}
+	if err := checkPlatformOutputs(platforms, outs); err != nil {
+		return err
 	}
 	cacheDir := f.cacheDir
 	if cacheDir == "" {
@@ -192,7 +194,7 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 			progress.printf("note: %s: # syntax=%s is ignored; strata has the Dockerfile frontend built in\n", dfName, df.Syntax)
 		}
 	}
-	plan, err := df.Plan(frontend.Options{BuildArgs: buildArgs, Target: f.target, Platform: f.platform})
+	plans, err := planPlatforms(df, frontend.Options{BuildArgs: buildArgs, Target: f.target}, platforms)
 	if err != nil {
 		return err
 	}
@@ -206,23 +208,20 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		Context:     bctx,
 		Labels:      labels,
 	}
+	var prefix stagePrefix
 	if progress != nil {
-		opts.Progress = progress.event
+		opts.Progress = prefix.wrap(progress.event)
 	}
 	b, err := solver.New(opts)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	res, err := b.Build(ctx, plan)
+	res, err := buildPlatforms(ctx, b, plans, &prefix)
 	if err != nil {
 		return err
 	}
-	digest, err := res.Image.Digest()
-	if err != nil {
-		return err
-	}
-	configDigest, err := res.Image.ConfigName()
+	digest, err := res.digest()
 	if err != nil {
 		return err
 	}
@@ -239,7 +238,7 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		}
 	}
 	if progress != nil {
-		progress.printf("built %s in %.1fs (%d steps run, %d cached)\n", digest, time.Since(start).Seconds(), res.Executed, res.Cached)
+		progress.printf("built %s in %.1fs (%d steps run, %d cached)\n", digest, time.Since(start).Seconds(), res.executed, res.cached)
 	}
 	if f.iidfile != "" {
 		if err := image.WriteFile(f.iidfile, func(w io.Writer) error {
@@ -251,10 +250,16 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	}
 	if f.metadataFile != "" {
 		md := map[string]any{
-			"containerimage.digest":        digest.String(),
-			"containerimage.config.digest": configDigest.String(),
-			"strata.steps.executed":        res.Executed,
-			"strata.steps.cached":          res.Cached,
+			"containerimage.digest": digest.String(),
+			"strata.steps.executed": res.executed,
+			"strata.steps.cached":   res.cached,
+		}
+		if res.img != nil {
+			configDigest, err := res.img.ConfigName()
+			if err != nil {
+				return err
+			}
+			md["containerimage.config.digest"] = configDigest.String()
 		}
 		if len(f.tags) > 0 {
 			md["image.name"] = strings.Join(f.tags, ",")
