@@ -35,6 +35,7 @@ type buildFlags struct {
 	platforms    []string
 	runtime      string
 	check        bool
+	contexts     []string
 }
 
 func newBuildCommand() *cobra.Command {
@@ -73,6 +74,7 @@ func newBuildCommand() *cobra.Command {
 	fl.StringArrayVar(&f.platforms, "platform", nil, `target platforms, "os/arch[/variant]", comma-separated or repeated (default: the host's); several give an image index`)
 	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime for RUN steps")
 	fl.BoolVar(&f.check, "check", false, "lint the Dockerfile first (as strata lint, same configuration) and stop on findings at or above the failure threshold")
+	fl.StringArrayVar(&f.contexts, "build-context", nil, "additional build context NAME=VALUE: a directory, docker-image://REF, oci-layout://PATH[:TAG|@DIGEST] or a git URL (repeatable)")
 	return cmd
 }
 
@@ -154,6 +156,14 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	if st, err := os.Stat(contextDir); err != nil || !st.IsDir() {
 		return usagef("build context %q: not found or not a directory", contextDir)
 	}
+	var named []*frontend.NamedContext
+	for _, spec := range f.contexts {
+		nc, err := frontend.ParseNamedContext(spec)
+		if err != nil {
+			return usagef("--build-context: %v", err)
+		}
+		named = append(named, nc)
+	}
 	dfPath, dfName := f.file, "Dockerfile"
 	var data []byte
 	switch {
@@ -194,7 +204,7 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 			progress.printf("note: %s: # syntax=%s is ignored; strata has the Dockerfile frontend built in\n", dfName, df.Syntax)
 		}
 	}
-	plans, err := planPlatforms(df, frontend.Options{BuildArgs: buildArgs, Target: f.target}, platforms)
+	plans, err := planPlatforms(df, frontend.Options{BuildArgs: buildArgs, Target: f.target, Contexts: named}, platforms)
 	if err != nil {
 		return err
 	}
