@@ -36,6 +36,9 @@ type buildFlags struct {
 	runtime      string
 	check        bool
 	contexts     []string
+	secrets      []string
+	ssh          []string
+	allow        []string
 }
 
 func newBuildCommand() *cobra.Command {
@@ -75,6 +78,9 @@ func newBuildCommand() *cobra.Command {
 	fl.StringVar(&f.runtime, "runtime", "runc", "OCI runtime for RUN steps")
 	fl.BoolVar(&f.check, "check", false, "lint the Dockerfile first (as strata lint, same configuration) and stop on findings at or above the failure threshold")
 	fl.StringArrayVar(&f.contexts, "build-context", nil, "additional build context NAME=VALUE: a directory, docker-image://REF, oci-layout://PATH[:TAG|@DIGEST] or a git URL (repeatable)")
+	fl.StringArrayVar(&f.secrets, "secret", nil, `secret for RUN --mount=type=secret: "id=ID,src=FILE" or "id=ID,env=VARIABLE" (repeatable)`)
+	fl.StringArrayVar(&f.ssh, "ssh", nil, `ssh-agent for RUN --mount=type=ssh: "default" ($SSH_AUTH_SOCK) or "ID=SOCKET" (repeatable)`)
+	fl.StringArrayVar(&f.allow, "allow", nil, "grant an entitlement: security.insecure lets RUN --security=insecure run")
 	return cmd
 }
 
@@ -86,6 +92,18 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	compression, err := layers.ParseCompression(f.compression)
 	if err != nil {
 		return usagef("--compression: %v", err)
+	}
+	secrets, err := parseSecrets(f.secrets)
+	if err != nil {
+		return err
+	}
+	agents, err := parseSSH(f.ssh)
+	if err != nil {
+		return err
+	}
+	allowInsecure, err := parseAllow(f.allow)
+	if err != nil {
+		return err
 	}
 	var progress *plainProgress
 	switch f.progress {
@@ -217,6 +235,10 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		Runtime:     f.runtime,
 		Context:     bctx,
 		Labels:      labels,
+
+		Secrets:       secrets,
+		SSH:           agents,
+		AllowInsecure: allowInsecure,
 	}
 	var prefix stagePrefix
 	if progress != nil {
