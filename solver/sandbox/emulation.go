@@ -51,10 +51,12 @@ func (e *EmulationError) Unwrap() error { return ErrNoEmulation }
 // container, whose root file system does not have it.
 //
 // When the handler is not usable, CheckEmulation tries to make it so, as
-// root can: it mounts binfmt_misc at BinfmtDir if nothing is mounted there
-// and runs `update-binfmts --enable HANDLER` (package binfmt-support). If
-// that does not help either, the error is an *EmulationError saying what
-// to install and how to check.
+// root can: it mounts binfmt_misc at BinfmtDir if nothing is mounted there,
+// registers a missing handler with `update-binfmts --enable HANDLER`
+// (package binfmt-support) and turns on a disabled one (echo 1 > its file;
+// update-binfmts leaves a registered handler as it is). If that does not
+// help either, the error is an *EmulationError saying what to install and
+// how to check.
 func CheckEmulation(platform string) error {
 	emulationMu.Lock()
 	defer emulationMu.Unlock()
@@ -63,13 +65,14 @@ func CheckEmulation(platform string) error {
 
 var emulationMu sync.Mutex // one attempt at a time to set up binfmt_misc
 
-var hostBinfmt = &binfmt{dir: BinfmtDir, mount: mountBinfmt, enable: enableHandler}
+var hostBinfmt = &binfmt{dir: BinfmtDir, mount: mountBinfmt, enable: enableHandler, turnOn: writeOne}
 
 // binfmt is a binfmt_misc directory and the ways to set it up.
 type binfmt struct {
 	dir    string
-	mount  func(dir string) error
-	enable func(handler string) error
+	mount  func(dir string) error     // mount binfmt_misc at dir
+	enable func(handler string) error // register a handler (update-binfmts --enable)
+	turnOn func(path string) error    // write 1 to the status file or a handler's file
 }
 
 // qemuArch names QEMU's user emulator (qemu-NAME) for each GOARCH.
@@ -109,48 +112,67 @@ func (b *binfmt) check(hostArch, platform string) error {
 		return &EmulationError{Platform: platform, Reason: "QEMU has no user emulator for " + arch}
 	}
 	handler := "qemu-" + name
-	err := b.usable(handler)
-	if err == nil {
-		return nil
-	}
-	// Set up what is missing, then look again.
-	if errors.Is(err, errNotMounted) && b.mount != nil {
-		if merr := b.mount(b.dir); merr != nil {
-			return &EmulationError{Platform: platform, Handler: handler, Reason: fmt.Sprintf("%v, and mounting it failed: %v", err, merr)}
-		}
-		if err = b.usable(handler); err == nil {
+	// Fix what is missing, each thing once, looking again after each.
+	tried := map[error]bool{}
+	for {
+		err := b.usable(handler)
+		if err == nil {
 			return nil
 		}
-	}
-	if errors.Is(err, errNoHandler) && b.enable != nil {
-		if eerr := b.enable(handler); eerr != nil {
-			return &EmulationError{Platform: platform, Handler: handler, Reason: fmt.Sprintf("%v, and enabling it failed: %v", err, eerr)}
+		var fix func() error
+		var doing string
+		switch {
+		case errors.Is(err, errNotMounted) && b.mount != nil:
+			fix, doing = func() error { return b.mount(b.dir) }, "mounting it"
+		case errors.Is(err, errStatusOff) && b.turnOn != nil:
+			fix, doing = func() error { return b.turnOn(filepath.Join(b.dir, "status")) }, "turning it on"
+		case errors.Is(err, errNoHandler) && b.enable != nil:
+			fix, doing = func() error { return b.enable(handler) }, "registering it"
+		case errors.Is(err, errHandlerOff) && b.turnOn != nil:
+			fix, doing = func() error { return b.turnOn(filepath.Join(b.dir, handler)) }, "turning it on"
 		}
-		err = b.usable(handler)
+		kind := errors.Unwrap(err)
+		if fix == nil || tried[kind] {
+			return &EmulationError{Platform: platform, Handler: handler, Reason: err.Error()}
+		}
+		tried[kind] = true
+		if ferr := fix(); ferr != nil {
+			return &EmulationError{Platform: platform, Handler: handler, Reason: fmt.Sprintf("%v, and %s failed: %v", err, doing, ferr)}
+		}
 	}
-	if err != nil {
-		return &EmulationError{Platform: platform, Handler: handler, Reason: err.Error()}
-	}
-	return nil
 }
 
+// What usable finds missing; each can be fixed in its own way.
 var (
 	errNotMounted = errors.New("binfmt_misc is not mounted")
-	errNoHandler  = errors.New("no usable handler")
+	errStatusOff  = errors.New("binfmt_misc is disabled")
+	errNoHandler  = errors.New("no handler")
+	errHandlerOff = errors.New("the handler is disabled")
+	errNoFix      = errors.New("the handler is not fix-binary")
 )
+
+// usableError is what usable finds missing: a message for users, and
+// which of the errors above it is.
+type usableError struct {
+	msg  string
+	kind error
+}
+
+func (e *usableError) Error() string { return e.msg }
+func (e *usableError) Unwrap() error { return e.kind }
 
 // usable reports whether handler is registered, enabled and fix-binary.
 func (b *binfmt) usable(handler string) error {
 	status, err := os.ReadFile(filepath.Join(b.dir, "status"))
 	if err != nil {
-		return fmt.Errorf("binfmt_misc is not mounted at %s: %w", b.dir, errNotMounted)
+		return &usableError{fmt.Sprintf("binfmt_misc is not mounted at %s", b.dir), errNotMounted}
 	}
 	if strings.TrimSpace(string(status)) != "enabled" {
-		return fmt.Errorf("binfmt_misc is disabled (%s/status): %w", b.dir, errNoHandler)
+		return &usableError{fmt.Sprintf("binfmt_misc is disabled (%s/status)", b.dir), errStatusOff}
 	}
 	f, err := os.Open(filepath.Join(b.dir, handler))
 	if err != nil {
-		return fmt.Errorf("no %s handler is registered in %s: %w", handler, b.dir, errNoHandler)
+		return &usableError{fmt.Sprintf("no %s handler is registered in %s", handler, b.dir), errNoHandler}
 	}
 	defer f.Close()
 	enabled, flags, interp := false, "", ""
@@ -167,17 +189,29 @@ func (b *binfmt) usable(handler string) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading %s/%s: %v: %w", b.dir, handler, err, errNoHandler)
+		return &usableError{fmt.Sprintf("reading %s/%s: %v", b.dir, handler, err), errNoHandler}
 	}
 	if !enabled {
-		return fmt.Errorf("the %s handler is disabled: %w", handler, errNoHandler)
+		return &usableError{fmt.Sprintf("the %s handler is disabled", handler), errHandlerOff}
 	}
 	if !strings.Contains(flags, "F") {
-		// Enabling again does not add the flag: it is a registration
-		// problem, not fixed here.
-		return fmt.Errorf("the %s handler lacks the F (fix-binary) flag, so its interpreter %s cannot be found inside the RUN container; register it with F, as Debian's qemu-user-static does", handler, interp)
+		// A registration problem that strata does not change.
+		return &usableError{fmt.Sprintf("the %s handler lacks the F (fix-binary) flag, so its interpreter %s cannot be found inside the RUN container; register it with F, as Debian's qemu-user-static does", handler, interp), errNoFix}
 	}
 	return nil
+}
+
+// writeOne turns on binfmt_misc (its status file) or one handler.
+func writeOne(p string) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString("1"); err != nil {
+		f.Close()
+		return fmt.Errorf("echo 1 > %s: %w", p, err)
+	}
+	return f.Close()
 }
 
 func mountBinfmt(dir string) error {

@@ -25,6 +25,7 @@ func TestCheckEmulation(t *testing.T) {
 		// what mount and update-binfmts --enable do
 		mountErr, enableErr error
 		enableWrites        string
+		turnOnErr           error
 	}
 	tests := []struct {
 		name     string
@@ -33,6 +34,7 @@ func TestCheckEmulation(t *testing.T) {
 		want     string // "" for no error
 		mounts   int
 		enables  int
+		turnOns  int
 	}{
 		{name: "native", platform: "linux/amd64", want: ""},
 		{name: "386 on amd64", platform: "linux/386", want: ""},
@@ -45,25 +47,31 @@ func TestCheckEmulation(t *testing.T) {
 			s: setup{status: "enabled", enableWrites: aarch64Handler}, mounts: 1, enables: 1},
 		{name: "not mounted, mount refused", platform: "linux/arm64",
 			s:    setup{mountErr: errors.New("operation not permitted")},
-			want: "binfmt_misc is not mounted at DIR: binfmt_misc is not mounted, and mounting it failed: operation not permitted", mounts: 1},
+			want: "binfmt_misc is not mounted at DIR, and mounting it failed: operation not permitted", mounts: 1},
 		{name: "not installed", platform: "linux/arm64",
 			s:    setup{mounted: true, status: "enabled", enableErr: errors.New("update-binfmts not found (package binfmt-support)")},
-			want: "no qemu-aarch64 handler is registered in DIR: no usable handler, and enabling it failed: update-binfmts not found", enables: 1},
+			want: "no qemu-aarch64 handler is registered in DIR, and registering it failed: update-binfmts not found", enables: 1},
+		{name: "disabled handler is turned on", platform: "linux/arm64",
+			s:       setup{mounted: true, status: "enabled", handler: strings.Replace(aarch64Handler, "enabled", "disabled", 1)},
+			turnOns: 1},
 		{name: "disabled handler stays disabled", platform: "linux/arm64",
-			s:    setup{mounted: true, status: "enabled", handler: strings.Replace(aarch64Handler, "enabled", "disabled", 1)},
-			want: "the qemu-aarch64 handler is disabled", enables: 1},
+			s:    setup{mounted: true, status: "enabled", handler: strings.Replace(aarch64Handler, "enabled", "disabled", 1), turnOnErr: errors.New("permission denied")},
+			want: "the qemu-aarch64 handler is disabled, and turning it on failed: permission denied", turnOns: 1},
 		{name: "no F flag", platform: "linux/arm64",
 			s:    setup{mounted: true, status: "enabled", handler: strings.Replace(aarch64Handler, "flags: PF", "flags: P", 1)},
 			want: "lacks the F (fix-binary) flag, so its interpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P cannot be found"},
-		{name: "binfmt_misc disabled", platform: "linux/arm64",
-			s:    setup{mounted: true, status: "disabled", handler: aarch64Handler},
-			want: "binfmt_misc is disabled", enables: 1},
+		{name: "binfmt_misc disabled is turned on", platform: "linux/arm64",
+			s:       setup{mounted: true, status: "disabled", handler: aarch64Handler},
+			turnOns: 1},
+		{name: "everything missing", platform: "linux/arm64",
+			s:      setup{status: "disabled", enableWrites: strings.Replace(aarch64Handler, "enabled", "disabled", 1)},
+			mounts: 1, enables: 1, turnOns: 2},
 		{name: "no emulator for the architecture", platform: "linux/wasm", want: "QEMU has no user emulator for wasm"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			mounts, enables := 0, 0
+			mounts, enables, turnOns := 0, 0, 0
 			write := func(name, content string) {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 					t.Fatal(err)
@@ -102,6 +110,18 @@ func TestCheckEmulation(t *testing.T) {
 					}
 					return nil
 				},
+				// The kernel's files take "1"; these are plain files.
+				turnOn: func(p string) error {
+					turnOns++
+					if tt.s.turnOnErr != nil {
+						return tt.s.turnOnErr
+					}
+					b, err := os.ReadFile(p)
+					if err != nil {
+						return err
+					}
+					return os.WriteFile(p, []byte(strings.Replace(string(b), "disabled", "enabled", 1)), 0o644)
+				},
 			}
 			err := b.check("amd64", tt.platform)
 			if tt.want == "" {
@@ -114,8 +134,8 @@ func TestCheckEmulation(t *testing.T) {
 					t.Fatalf("check(%q) = %v, want %q", tt.platform, err, want)
 				}
 			}
-			if mounts != tt.mounts || enables != tt.enables {
-				t.Errorf("mounts, enables = %d, %d, want %d, %d", mounts, enables, tt.mounts, tt.enables)
+			if mounts != tt.mounts || enables != tt.enables || turnOns != tt.turnOns {
+				t.Errorf("mounts, enables, turnOns = %d, %d, %d, want %d, %d, %d", mounts, enables, turnOns, tt.mounts, tt.enables, tt.turnOns)
 			}
 		})
 	}
