@@ -235,7 +235,7 @@ type stepMounts struct {
 }
 
 // setupMounts prepares the mounts of a step that is about to run.
-func (r *stageRun) setupMounts(ctx context.Context, mounts []*runMount) (sm *stepMounts, err error) {
+func (r *stageRun) setupMounts(ctx context.Context, mounts []*runMount) (_ *stepMounts, err error) {
 	if len(mounts) == 0 {
 		return &stepMounts{}, nil
 	}
@@ -243,7 +243,7 @@ func (r *stageRun) setupMounts(ctx context.Context, mounts []*runMount) (sm *ste
 	if err != nil {
 		return nil, err
 	}
-	sm = &stepMounts{tmp: tmp}
+	sm := &stepMounts{tmp: tmp}
 	defer func() {
 		if err != nil {
 			sm.release()
