@@ -332,6 +332,9 @@ func (b *Builder) gitCheckout(ctx context.Context, g *gitRef, c gitCommit, keepG
 	if c.commit != "" && !keepGitDir {
 		checkoutSha = c.commit
 	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return err
+	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
