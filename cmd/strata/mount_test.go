@@ -65,18 +65,21 @@ func TestRunMountCache(t *testing.T) {
 
 	// Another build, other steps: the cache is still there (its id is its
 	// target), and a cache with other settings is another cache.
-	second := writeContext(t, "FROM "+base+`
+	second := writeContext(t, "FROM "+base+" AS seed\nRUN mkdir -p /seed && echo seeded > /seed/f && chown 1000 /seed\nFROM "+base+`
 RUN --mount=type=cache,target=/var/cache/app cat /var/cache/app/first > /seen
+RUN --mount=type=cache,target=/s,from=seed,source=/seed cat /s/f > /seeded && stat -c %u /s > /seeded-owner
 RUN --mount=type=cache,id=/var/cache/app,target=/elsewhere,ro ls /elsewhere > /ro-ls && (touch /elsewhere/x 2>/dev/null && echo writable || echo read-only) > /ro
 RUN --mount=type=cache,id=owned,target=/c,uid=1000,gid=50,mode=0750 stat -c '%u:%g %a' /c > /owned && ls -A /c > /owned-ls
 `, map[string]string{})
 	b = buildLocal(t, cache, second)
 	b.wantContent(t, "seen", "first\n")
+	b.wantContent(t, "seeded", "seeded\n") // a new cache starts from from=
+	b.wantContent(t, "seeded-owner", "1000\n")
 	b.wantContent(t, "ro-ls", "first\n")
 	b.wantContent(t, "ro", "read-only\n")
 	b.wantContent(t, "owned", "1000:50 750\n")
 	b.wantContent(t, "owned-ls", "")
-	for _, p := range []string{"var", "elsewhere", "c"} {
+	for _, p := range []string{"var", "elsewhere", "c", "s"} {
 		b.wantAbsent(t, p)
 	}
 
