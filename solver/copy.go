@@ -344,6 +344,11 @@ func parentsSource(p string, parents bool) (copySource, error) {
 	}
 	parent = strings.TrimPrefix(path.Clean("/"+parent), "/")
 	pattern = strings.TrimPrefix(path.Clean("/"+pattern), "/")
+	if pattern == "" {
+		// BuildKit copies nothing here and then fails: the path it
+		// requires is not among the (no) paths copied.
+		return copySource{}, fmt.Errorf("--parents copies the paths below %q with the directories that lead to them, and none is named; to copy all of %q, leave out --parents", "/"+parent, "/"+parent)
+	}
 	s := copySource{path: parent, pattern: pattern}
 	if !containsWildcards(parent) && !containsWildcards(pattern) {
 		s.required = path.Join(parent, pattern)

@@ -24,6 +24,11 @@ func TestParentsSource(t *testing.T) {
 		{in: "x*/./y", parents: true, path: "x*", pattern: "y"},
 		{in: `a\*/./b`, parents: true, path: `a\*`, pattern: "b", required: `a\*/b`}, // an escaped wildcard
 	}
+	for _, empty := range []string{".", "./", "a/./", "a/./."} {
+		if got, err := parentsSource(empty, true); err == nil {
+			t.Errorf("parentsSource(%q, true) = %+v, want an error: nothing to copy, as BuildKit fails", empty, got)
+		}
+	}
 	for _, tt := range tests {
 		got, err := parentsSource(tt.in, tt.parents)
 		if err != nil || got.path != tt.path || got.pattern != tt.pattern || got.required != tt.required {
