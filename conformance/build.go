@@ -84,15 +84,20 @@ func (h *harness) runCase(ctx context.Context, c *Case) *Result {
 		return r
 	}
 
+	base, err := h.baseFor(ctx, c)
+	if err != nil {
+		r.Err = err
+		return r
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		r.Strata = h.buildStrata(ctx, c, ctxDir, dir)
+		r.Strata = h.buildStrata(ctx, c, base, ctxDir, dir)
 	}()
 	go func() {
 		defer wg.Done()
-		r.BuildKit = h.buildBuildKit(ctx, c, ctxDir, dir)
+		r.BuildKit = h.buildBuildKit(ctx, c, base, ctxDir, dir)
 	}()
 	wg.Wait()
 	if ctx.Err() != nil {
@@ -208,10 +213,10 @@ func lastLine(log string) string {
 	return `""`
 }
 
-func (h *harness) buildStrata(ctx context.Context, c *Case, ctxDir, dir string) Build {
+func (h *harness) buildStrata(ctx context.Context, c *Case, base, ctxDir, dir string) Build {
 	out := filepath.Join(dir, "strata.tar")
 	args := []string{"build", "--progress=plain", "--cache-dir", h.cache, "-o", "type=oci,dest=" + out,
-		"--build-arg", "BASE=" + h.base}
+		"--build-arg", "BASE=" + base}
 	for _, a := range c.Args {
 		args = append(args, "--build-arg", a)
 	}
@@ -232,11 +237,11 @@ func (h *harness) buildStrata(ctx context.Context, c *Case, ctxDir, dir string) 
 	return h.build(ctx, filepath.Join(dir, "strata.log"), out, filepath.Join(dir, "strata.oci"), h.opts.strata, args...)
 }
 
-func (h *harness) buildBuildKit(ctx context.Context, c *Case, ctxDir, dir string) Build {
+func (h *harness) buildBuildKit(ctx context.Context, c *Case, base, ctxDir, dir string) Build {
 	out := filepath.Join(dir, "buildkit.tar")
 	args := []string{"--addr", h.bk.addr, "build", "--progress=plain", "--frontend", "dockerfile.v0",
 		"--local", "context=" + ctxDir, "--local", "dockerfile=" + ctxDir,
-		"--opt", "build-arg:BASE=" + h.base, "--output", "type=oci,dest=" + out}
+		"--opt", "build-arg:BASE=" + base, "--output", "type=oci,dest=" + out}
 	for _, a := range c.Args {
 		args = append(args, "--opt", "build-arg:"+a)
 	}

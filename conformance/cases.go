@@ -52,9 +52,18 @@ type Expected struct {
 }
 
 // Match reports whether the pattern covers the difference key: * matches any text, ?
-// one character, the rest literally; the whole key must match.
+// one character, the rest literally; the whole key must match. A pattern that names no
+// platform also matches the key of any platform ("[linux/arm64] config Env").
 func (e Expected) Match(key string) bool {
-	return e.re.MatchString(key)
+	if e.re.MatchString(key) {
+		return true
+	}
+	if strings.HasPrefix(key, "[") && !strings.HasPrefix(e.Pattern, "[") {
+		if _, rest, ok := strings.Cut(key, "] "); ok {
+			return e.re.MatchString(rest)
+		}
+	}
+	return false
 }
 
 func loadCases(root string) ([]*Case, error) {
@@ -182,15 +191,24 @@ func readExpected(name string) ([]Expected, error) {
 		return nil, err
 	}
 	var out []Expected
-	for i, l := range strings.Split(string(data), "\n") {
+	item := false // the previous line belongs to an item: indented lines continue its reason
+	for _, l := range strings.Split(string(data), "\n") {
 		m := expectedItem.FindStringSubmatch(strings.TrimSpace(l))
-		if m == nil {
-			continue
+		switch {
+		case m != nil:
+			out = append(out, Expected{Pattern: m[1], Reason: strings.TrimSpace(m[2]), re: globRegexp(m[1])})
+			item = true
+		case item && strings.TrimSpace(l) != "" && (l[0] == ' ' || l[0] == '\t'):
+			e := &out[len(out)-1]
+			e.Reason = strings.TrimSpace(e.Reason + " " + strings.TrimSpace(l))
+		default:
+			item = false
 		}
-		if strings.TrimSpace(m[2]) == "" {
-			return nil, fmt.Errorf("%s:%d: `%s` has no reason", filepath.Base(name), i+1, m[1])
+	}
+	for _, e := range out {
+		if e.Reason == "" {
+			return nil, fmt.Errorf("%s: `%s` has no reason", filepath.Base(name), e.Pattern)
 		}
-		out = append(out, Expected{Pattern: m[1], Reason: m[2], re: globRegexp(m[1])})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no documented difference (list items \"- `PATTERN`: reason\")", filepath.Base(name))

@@ -31,7 +31,7 @@ func TestCases(t *testing.T) {
 
 func TestExpectedMatch(t *testing.T) {
 	dir := t.TempDir()
-	md := "# title\n\nprose `not a pattern`\n\n- `file /a/* mode`: a reason\n* `build strata` — another\n"
+	md := "# title\n\nprose `not a pattern`\n\n- `file /a/* mode`: a reason\n  on two lines\n* `build strata` — another\n"
 	if err := os.WriteFile(filepath.Join(dir, expectedDiffsFile), []byte(md), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +50,14 @@ func TestExpectedMatch(t *testing.T) {
 		{"file /a/b/c mode", true},
 		{"file /a/b uid", false},
 		{"xfile /a/b mode", false},
+		{"[linux/arm64] file /a/b mode", true},
 	} {
 		if got := exp[0].Match(tt.key); got != tt.want {
 			t.Errorf("Match(%q) = %v, want %v", tt.key, got, tt.want)
 		}
+	}
+	if exp[0].Reason != "a reason on two lines" {
+		t.Errorf("first reason = %q, want the continuation line joined", exp[0].Reason)
 	}
 	if !exp[1].Match("build strata") || exp[1].Reason != "another" {
 		t.Errorf("second item = %+v", exp[1])

@@ -197,6 +197,10 @@ type harness struct {
 	// cases); suiteUsed records which items some case needed.
 	suite     []Expected
 	suiteUsed []atomic.Bool
+
+	multiOnce sync.Once // the multi-platform base, built for the first case with a platform file
+	multiBase string
+	multiErr  error
 }
 
 func (h *harness) setUp(ctx context.Context) error {
