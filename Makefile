@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 # FUZZTIME bounds each fuzz target's run in `make test` (and `make fuzz`).
 FUZZTIME ?= 20s
 
-.PHONY: build test fuzz bench lint clean
+.PHONY: build test fuzz bench lint clean conformance
 
 build:
 	$(GO) build -trimpath -ldflags '-X main.version=$(VERSION)' -o bin/strata ./cmd/strata
@@ -23,6 +23,13 @@ fuzz:
 	$(GO) test ./lint -run '^$$' -fuzz '^FuzzLint$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./layers -run '^$$' -fuzz '^FuzzUnpack$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./image -run '^$$' -fuzz '^FuzzApplyLayer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+
+# Builds every case under testdata/conformance with strata and with BuildKit and compares the
+# images (conformance/README.md). Needs root, runc and docker-registry; buildkitd and buildctl
+# are built once by tools/buildkit/build.sh (about 5 minutes cold) and cached.
+# CONFORMANCE_FLAGS passes flags, e.g. CONFORMANCE_FLAGS='-run heredoc -v -keep'.
+conformance: build
+	bk=$$(tools/buildkit/build.sh) && $(GO) run ./conformance -buildkit "$$bk" $(CONFORMANCE_FLAGS)
 
 bench:
 	bench/run.sh
