@@ -155,6 +155,11 @@ type buildkitd struct {
 // the plain-HTTP registry at registryHost.
 func startBuildkitd(bin, dir, registryHost string) (*buildkitd, error) {
 	root := filepath.Join(dir, "root")
+	// Fresh state: a cache left by an earlier run (of a -work folder) would carry that run's
+	// times, which the mtime rule would take for kept ones.
+	if err := removeState(root); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
@@ -206,19 +211,25 @@ func startBuildkitd(bin, dir, registryHost string) (*buildkitd, error) {
 	return bk, nil
 }
 
-// Stop stops buildkitd and removes its state; a mount it left behind is unmounted first.
+// Stop stops buildkitd and removes its state.
 func (bk *buildkitd) Stop() error {
 	bk.daemon.Stop(20 * time.Second)
-	err := os.RemoveAll(bk.root)
+	return removeState(bk.root)
+}
+
+// removeState removes buildkitd's state folder; a mount left behind below it (by a
+// buildkitd that was killed) is unmounted first.
+func removeState(root string) error {
+	err := os.RemoveAll(root)
 	if err == nil {
 		return nil
 	}
 	// Lazily unmount whatever is still mounted below the root, deepest first, and retry.
-	mounts, _ := mountsBelow(bk.root)
+	mounts, _ := mountsBelow(root)
 	for i := len(mounts) - 1; i >= 0; i-- {
 		_ = syscall.Unmount(mounts[i], syscall.MNT_DETACH)
 	}
-	if err2 := os.RemoveAll(bk.root); err2 != nil {
+	if err2 := os.RemoveAll(root); err2 != nil {
 		return errors.Join(err, err2)
 	}
 	return nil

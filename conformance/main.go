@@ -211,7 +211,12 @@ func (h *harness) setUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// A fresh cache, like buildkitd's state: a step cached by an earlier run would carry
+	// that run's times, which the mtime rule would take for kept ones.
 	h.cache = filepath.Join(h.work, "strata-cache")
+	if err := os.RemoveAll(h.cache); err != nil {
+		return err
+	}
 	h.base = host + "/strata/busybox:latest"
 
 	// buildkitd starts while strata builds the base image.
@@ -234,6 +239,9 @@ func (h *harness) setUp(ctx context.Context) error {
 
 func (h *harness) buildBase(ctx context.Context) error {
 	dir := filepath.Join(h.work, "busybox")
+	if err := os.RemoveAll(dir); err != nil { // a -work folder used before
+		return err
+	}
 	script := filepath.Join(filepath.Dir(filepath.Clean(h.opts.cases)), "busybox", "make-context.sh")
 	if out, err := exec.CommandContext(ctx, "bash", script, dir).CombinedOutput(); err != nil {
 		return fmt.Errorf("%s: %v\n%s", script, err, out)

@@ -31,6 +31,9 @@ func (h *harness) baseFor(ctx context.Context, c *Case) (string, error) {
 func (h *harness) buildMultiArchBase(ctx context.Context) (string, error) {
 	logf("building the busybox base for linux/amd64 and linux/arm64")
 	dir := filepath.Join(h.work, "busybox-multi")
+	if err := os.RemoveAll(dir); err != nil { // a -work folder used before
+		return "", err
+	}
 	bb, err := arm64Busybox(ctx, filepath.Join(dir, "download"))
 	if err != nil {
 		return "", fmt.Errorf("the multi-platform base: %w", err)
