@@ -51,6 +51,12 @@ type Expected struct {
 	re      *regexp.Regexp
 }
 
+// Intermittent reports whether the reason starts with "intermittent": a difference that
+// shows in some runs only, which the report does not ask to remove when it does not occur.
+func (e Expected) Intermittent() bool {
+	return strings.HasPrefix(strings.ToLower(e.Reason), "intermittent")
+}
+
 // Match reports whether the pattern covers the difference key: * matches any text, ?
 // one character, the rest literally; the whole key must match. A pattern that names no
 // platform also matches the key of any platform ("[linux/arm64] config Env").

@@ -103,7 +103,8 @@ func canonicalJSON(raw json.RawMessage) string {
 // RUN, or left from the base image. Such a time must be the same in both images; a build
 // time in one where the other kept the old time is a difference. Two build times (what a RUN
 // wrote, what a step created or changed) are never compared: they only say when the step
-// ran, and BuildKit cuts them to whole seconds.
+// ran, and BuildKit cuts them to whole seconds. For a directory, only BuildKit's kept time
+// counts (see compareMtime).
 func compareTrees(s, b Tree, since time.Time) []Difference {
 	paths := slices.Collect(maps.Keys(s))
 	for p := range b {
@@ -160,7 +161,14 @@ func compareTrees(s, b Tree, since time.Time) []Difference {
 }
 
 func compareMtime(s, b *Entry, since time.Time) bool {
-	return s.ModTime.Before(since) || b.ModTime.Before(since)
+	sKept, bKept := s.ModTime.Before(since), b.ModTime.Before(since)
+	if s.Type == "dir" {
+		// BuildKit's COPY sometimes gives a directory it creates the build's time instead
+		// of the source's (a race, seen only under load, several times a run at -j 3), so a
+		// directory's build time in BuildKit says nothing. A time BuildKit kept must be kept.
+		return bKept
+	}
+	return sKept || bKept
 }
 
 func formatTime(t time.Time) string {

@@ -18,6 +18,9 @@ func TestCompareTrees(t *testing.T) {
 		}
 		return e
 	}
+	dir := func(p string, mtime time.Time) *Entry {
+		return &Entry{Path: p, Type: "dir", Mode: 0o755, ModTime: mtime}
+	}
 	tests := []struct {
 		name string
 		s, b *Entry
@@ -33,6 +36,8 @@ func TestCompareTrees(t *testing.T) {
 		{"kept mtime differs", file("/f", func(e *Entry) { e.ModTime = kept.Add(time.Second) }), file("/f", nil), []string{"file /f mtime"}},
 		{"one kept, one build time", file("/f", func(e *Entry) { e.ModTime = built }), file("/f", nil), []string{"file /f mtime"}},
 		{"two build times", file("/f", func(e *Entry) { e.ModTime = built }), file("/f", func(e *Entry) { e.ModTime = builtLater }), nil},
+		{"dir: buildkit kept, strata not", dir("/d", built), dir("/d", kept), []string{"file /d mtime"}},
+		{"dir: strata kept, buildkit not", dir("/d", kept), dir("/d", built), nil},
 		{"symlink target", &Entry{Path: "/l", Type: "symlink", Link: "a"}, &Entry{Path: "/l", Type: "symlink", Link: "b"}, []string{"file /l target"}},
 		{"missing in strata", nil, file("/f", nil), []string{"file /f"}},
 		{"missing in buildkit", file("/f", nil), nil, []string{"file /f"}},
