@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -29,6 +30,13 @@ func (h *harness) baseFor(ctx context.Context, c *Case) (string, error) {
 }
 
 func (h *harness) buildMultiArchBase(ctx context.Context) (string, error) {
+	// Without an emulator, arm64 RUN steps fail in both builders with "exec format error";
+	// say what to install instead.
+	if runtime.GOARCH != "arm64" {
+		if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil {
+			return "", fmt.Errorf("cases with a platform file run arm64 steps under QEMU: no binfmt_misc handler for aarch64 (%v); install qemu-user-static and binfmt-support", err)
+		}
+	}
 	logf("building the busybox base for linux/amd64 and linux/arm64")
 	dir := filepath.Join(h.work, "busybox-multi")
 	if err := os.RemoveAll(dir); err != nil { // a -work folder used before
