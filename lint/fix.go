@@ -337,7 +337,10 @@ func jsonFormFix(d *Document, in *Instruction) (Edit, bool) {
 		return Edit{}, false
 	}
 	words, ok := plainWords(line.CmdLine[0])
-	if !ok {
+	if !ok || len(words) == 0 || shellOnly(words[0]) || strings.Contains(words[0], "=") || stageHasShell(in) {
+		// Builtins (exec, ulimit, cd...) and assignments need the shell,
+		// and a custom SHELL (bash -l...) changes how the command runs:
+		// exec form would change what the image does.
 		return Edit{}, false
 	}
 	var b bytes.Buffer
@@ -427,4 +430,34 @@ func exposeFix(d *Document, in *Instruction) (Edit, bool) {
 		lines[i] = exposeProto.ReplaceAllStringFunc(l, strings.ToLower)
 	}
 	return Edit{Line: in.Line, EndLine: in.EndLine, Text: strings.Join(lines, "\n") + "\n"}, true
+}
+
+// shellOnly reports whether name is a shell builtin or keyword, which has
+// no program to run in exec form.
+func shellOnly(name string) bool {
+	switch name {
+	case "exec", "ulimit", "cd", "export", "set", "source", ".", "eval", "umask", "trap",
+		"unset", "shift", "read", "wait", "alias", "if", "for", "while", "until", "case",
+		"{", "(", "!", "[[", "function", "time", "command", "builtin", "declare", "local",
+		"readonly", "typeset", "exit", "return", "break", "continue", "shopt", "hash", "type":
+		return true
+	}
+	return false
+}
+
+// stageHasShell reports whether a SHELL instruction comes before in, in its
+// stage or a stage it builds on.
+func stageHasShell(in *Instruction) bool {
+	if in.Stage == nil {
+		return false
+	}
+	for _, other := range in.Stage.Instructions {
+		if other == in {
+			return false
+		}
+		if other.Is("shell") {
+			return true
+		}
+	}
+	return false
 }

@@ -316,3 +316,24 @@ func TestJSONArgsFixAttached(t *testing.T) {
 		t.Errorf("fixed: %q", got)
 	}
 }
+
+// TestJSONFormFixKeepsShellSemantics: commands that need a shell keep the
+// shell form; --fix must never change what an image runs.
+func TestJSONFormFixKeepsShellSemantics(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Shellcheck = false
+	for _, src := range []string{
+		"FROM a\nCMD exec gunicorn app:app\n",
+		"FROM a\nENTRYPOINT exec /app\n",
+		"FROM a\nCMD ulimit -n 1024\n",
+		"FROM a\nCMD FOO=1 app\n",
+		"FROM a\nSHELL [\"/bin/bash\", \"-lc\"]\nCMD myapp --serve\n",
+	} {
+		if got := string(Fix("Dockerfile", []byte(src), cfg)); got != src {
+			t.Errorf("Fix changed %q to %q", src, got)
+		}
+	}
+	if got := string(Fix("Dockerfile", []byte("FROM a\nCMD myapp --serve\n"), cfg)); got != "FROM a\nCMD [\"myapp\", \"--serve\"]\n" {
+		t.Errorf("plain command not fixed: %q", got)
+	}
+}

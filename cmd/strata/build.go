@@ -169,6 +169,10 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		}
 		cacheDir = filepath.Join(base, "strata")
 	}
+	// runc and overlay need absolute paths.
+	if cacheDir, err = filepath.Abs(cacheDir); err != nil {
+		return usagef("--cache-dir: %v", err)
+	}
 
 	// The context, then the Dockerfile.
 	if st, err := os.Stat(contextDir); err != nil || !st.IsDir() {

@@ -26,6 +26,14 @@ import (
 type mountStubs struct {
 	rootfs string
 	paths  []string // clean, relative to rootfs, deepest first
+	// parents are the existing directories the stubs go into (/etc for
+	// /etc/hosts), with their times and entries before the step.
+	parents map[string]parentState
+}
+
+type parentState struct {
+	atime, mtime time.Time
+	names        []string
 }
 
 // recordMountStubs notes which of dests (absolute paths inside rootfs) and
@@ -52,6 +60,16 @@ func recordMountStubs(rootfs string, dests []string) *mountStubs {
 				s.paths = append(s.paths, rel)
 			}
 			full = filepath.Dir(full)
+		}
+	}
+	s.parents = map[string]parentState{}
+	for _, rel := range s.paths {
+		parentRel := filepath.Dir(rel)
+		if seen[parentRel] || s.parents[parentRel].names != nil {
+			continue
+		}
+		if st, ok := dirState(filepath.Join(rootfs, parentRel)); ok {
+			s.parents[parentRel] = st
 		}
 	}
 	// Deepest first, so a stub directory is empty by the time its turn
@@ -108,4 +126,39 @@ func (s *mountStubs) remove() {
 		}
 		_ = os.Chtimes(parent, atime, mtime)
 	}
+	// A directory that only gained and lost stubs gets its times from
+	// before the step back, so the layer does not carry a change to it
+	// (BuildKit's differ leaves such directories out).
+	for rel, before := range s.parents {
+		parent, err := securejoin.SecureJoin(s.rootfs, rel)
+		if err != nil || parent != filepath.Join(s.rootfs, rel) {
+			continue
+		}
+		if now, ok := dirState(parent); ok && slices.Equal(now.names, before.names) {
+			_ = os.Chtimes(parent, before.atime, before.mtime)
+		}
+	}
+}
+
+// dirState reads a directory's times and sorted entry names.
+func dirState(dir string) (parentState, bool) {
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		return parentState{}, false
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return parentState{}, false
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return parentState{}, false
+	}
+	slices.Sort(names)
+	st := parentState{mtime: fi.ModTime(), atime: fi.ModTime(), names: append([]string{}, names...)}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.atime = time.Unix(sys.Atim.Unix())
+	}
+	return st, true
 }
