@@ -137,6 +137,10 @@ func (m *contextMirror) sync(c *frontend.Context, rel string, parent frontend.Ma
 					return err
 				}
 			}
+			// COPY keeps a link's own mtime, as docker build does.
+			if err := setTimes(dst, fi); err != nil {
+				return err
+			}
 			seen[p] = true
 		default:
 			// Sockets, devices and fifos are not sent by docker build either.
