@@ -377,8 +377,11 @@ func newScript(d *Document, in *Instruction, names []string) *scScript {
 	text.WriteString(body.String())
 	// An empty line ends a body whose last line is continued.
 	text.WriteString("\n\n")
+	// Only the names the script mentions: declaring every ARG and ENV of
+	// the stage in every script would make the work grow with RUNs × ENVs.
+	script := body.String()
 	for _, n := range append(names, proxyVars...) {
-		if shellName.MatchString(n) {
+		if shellName.MatchString(n) && strings.Contains(script, n) {
 			text.WriteString(n + "=\n")
 		}
 	}
