@@ -144,21 +144,7 @@ func PlatformDir(p v1.Platform) string {
 // per tag, annotated as WriteOCI does), and the blobs hold idx, each of its
 // images and their configs and layers, each blob once.
 func WriteOCIIndex(idx v1.ImageIndex, tags []string, dest string, asTar bool) error {
-	var err error
-	switch {
-	case asTar && dest == "-":
-		err = WriteOCIIndexArchive(idx, tags, os.Stdout)
-	case asTar:
-		err = WriteFile(dest, func(w io.Writer) error { return WriteOCIIndexArchive(idx, tags, w) })
-	default:
-		err = writeDir(dest, isLayout, func(dir string) error {
-			return writeIndexLayout(idx, tags, &dirLayout{root: dir})
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("writing OCI layout %s: %w", dest, err)
-	}
-	return nil
+	return writeOCI(dest, asTar, func(sink layoutSink) error { return writeIndexLayout(idx, tags, sink) })
 }
 
 // WriteOCIIndexArchive is WriteOCIArchive for an image index.

@@ -37,16 +37,27 @@ const (
 // directory) or a file when asTar is set; anything else is an error. With
 // asTar, dest "-" writes the tar to standard output.
 func WriteOCI(img v1.Image, tags []string, dest string, asTar bool) error {
+	return writeOCI(dest, asTar, func(sink layoutSink) error { return writeLayout(img, tags, sink) })
+}
+
+// writeOCI writes a layout that fill puts into a sink: to a directory, a
+// tar file, or a tar on stdout ("-").
+func writeOCI(dest string, asTar bool, fill func(layoutSink) error) error {
+	asArchive := func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		if err := fill(&tarLayout{tw: tw}); err != nil {
+			return err
+		}
+		return tw.Close()
+	}
 	var err error
 	switch {
 	case asTar && dest == "-":
-		err = WriteOCIArchive(img, tags, os.Stdout)
+		err = asArchive(os.Stdout)
 	case asTar:
-		err = WriteFile(dest, func(w io.Writer) error { return WriteOCIArchive(img, tags, w) })
+		err = WriteFile(dest, asArchive)
 	default:
-		err = writeDir(dest, isLayout, func(dir string) error {
-			return writeLayout(img, tags, &dirLayout{root: dir})
-		})
+		err = writeDir(dest, isLayout, func(dir string) error { return fill(&dirLayout{root: dir}) })
 	}
 	if err != nil {
 		return fmt.Errorf("writing OCI layout %s: %w", dest, err)
