@@ -1,4 +1,5 @@
-# Modes git does not keep.
+# Modes git does not keep, and the empty directories it does not keep either.
+mkdir -p tree/private tree/shared
 chmod 0755 tree/exec
 chmod 0600 tree/secret
 chmod 0444 tree/plain
