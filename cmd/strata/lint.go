@@ -166,8 +166,25 @@ func runLint(cmd *cobra.Command, f *lintFlags, args []string) error {
 				}
 				continue
 			case path == "-":
-				_, err := stdout.Write(fixed)
-				return err
+				// The fixed Dockerfile is the output; what the fixes
+				// could not remove goes to stderr and sets the exit code.
+				if _, err := stdout.Write(fixed); err != nil {
+					return err
+				}
+				left := lint.Lint(path, fixed, cfg)
+				if err := lint.Format(stderr, "tty", lint.Report{Files: []string{path}, Findings: left}, lint.FormatOptions{Version: version}); err != nil {
+					return err
+				}
+				failing := 0
+				for _, x := range left {
+					if x.Severity.AtLeast(cfg.FailureThreshold) {
+						failing++
+					}
+				}
+				if failing > 0 && !cfg.NoFail {
+					return fmt.Errorf("lint failed: %d finding(s) at or above %s remain after --fix", failing, cfg.FailureThreshold)
+				}
+				return nil
 			case !bytes.Equal(fixed, src):
 				if err := writeFileAtomic(path, fixed); err != nil {
 					return fmt.Errorf("--fix: %w", err)

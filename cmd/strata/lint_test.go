@@ -475,3 +475,16 @@ func TestLintCopyIgnoredFile(t *testing.T) {
 		t.Errorf("with Dockerfile.dockerignore, stdout:\n%s", r.stdout)
 	}
 }
+
+// TestLintFixStdinReportsWhatRemains: `--fix -` prints the fixed file on
+// stdout and still fails on the findings the fixes cannot remove.
+func TestLintFixStdinReportsWhatRemains(t *testing.T) {
+	r := strataIn(t, t.TempDir(), "FROM debian\nENV A b\n", nil, "lint", "--no-shellcheck", "--fix", "-")
+	if r.stdout != "FROM debian\nENV A=b\n" || r.code != 1 || !strings.Contains(r.stderr, "DL3006") {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = strataIn(t, t.TempDir(), "FROM debian:12\nENV A b\n", nil, "lint", "--no-shellcheck", "--fix", "-")
+	if r.stdout != "FROM debian:12\nENV A=b\n" || r.code != 0 {
+		t.Errorf("clean after fix: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
