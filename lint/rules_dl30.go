@@ -757,6 +757,11 @@ func pipInstall(c Command) ([]string, bool) {
 	default:
 		return nil, false
 	}
+	// The subcommand is the first operand: `pip show install` installs
+	// nothing.
+	if ops := (Command{Args: args}).Operands(pipValued...); len(ops) == 0 || ops[0] != "install" {
+		return nil, false
+	}
 	return argsAfterOperand(args, "install", pipValued)
 }
 

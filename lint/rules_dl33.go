@@ -332,37 +332,12 @@ func rpmVersioned(p string) bool {
 
 // --- pip ------------------------------------------------------------------
 
-// pipOptionsValued are pip's options that take a separate value.
-var pipOptionsValued = []string{
-	"--log", "--proxy", "--retries", "--timeout", "--exists-action", "--trusted-host",
-	"--cert", "--client-cert", "--cache-dir", "--python", "--use-feature",
-	"--use-deprecated", "--keyring-provider", "-r", "--requirement", "-c",
-	"--constraint", "-e", "--editable", "-t", "--target", "--platform",
-	"--python-version", "--implementation", "--abi", "--root", "--prefix", "--src",
-	"--upgrade-strategy", "-i", "--index-url", "--extra-index-url", "-f", "--find-links",
-	"--config-settings", "--global-option", "--no-binary", "--only-binary", "--progress-bar",
-}
-
-// runsPipInstall reports whether c runs `pip install` (pip, pip3, pip3.12, or
-// python -m pip); pipx and pipenv are other tools.
+// runsPipInstall reports whether c runs `pip install` (see pipInstall,
+// which DL3013 uses too).
 func runsPipInstall(c Command) bool {
-	name := path.Base(c.Name)
-	switch {
-	case strings.HasPrefix(name, "pipx"), strings.HasPrefix(name, "pipenv"):
-		return false
-	case strings.HasPrefix(name, "pip"):
-		ops := c.Operands(pipOptionsValued...)
-		return len(ops) > 0 && ops[0] == "install"
-	case strings.HasPrefix(name, "python"):
-		for i := 0; i+2 < len(c.Args); i++ {
-			if c.Args[i] == "-m" && (c.Args[i+1] == "pip" || c.Args[i+1] == "pip3") {
-				sub := Command{Name: c.Args[i+1], Args: c.Args[i+2:]}
-				ops := sub.Operands(pipOptionsValued...)
-				return len(ops) > 0 && ops[0] == "install"
-			}
-		}
-	}
-	return false
+	c.Name = path.Base(c.Name)
+	_, ok := pipInstall(c)
+	return ok
 }
 
 // pipNoCacheInScript finds PIP_NO_CACHE_DIR set to a true value anywhere
