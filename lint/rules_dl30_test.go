@@ -267,7 +267,7 @@ func TestDL3012(t *testing.T) {
 
 func TestDL3013(t *testing.T) {
 	runRuleCases(t, "DL3013", []ruleCase{
-		{name: "install as the argument of another subcommand", dockerfile: "FROM python:3.12\nRUN pip show install\n"},
+		{name: "install as the argument of another subcommand", dockerfile: "FROM python:3.12\nRUN pip show install requests\n"},
 		{"pip", "FROM python:3.12\nRUN pip install MySQL_python\n", []int{2}, nil},
 		{"pip2", "FROM python:3.12\nRUN pip2 install MySQL_python\n", []int{2}, nil},
 		{"pip3", "FROM python:3.12\nRUN pip3 install MySQL_python\n", []int{2}, nil},
