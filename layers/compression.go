@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/zstd"
@@ -91,6 +92,10 @@ func (c Compression) compressorProcs(w io.Writer, procs int) (io.WriteCloser, er
 		if err := zw.SetConcurrency(gzipBlockSize, 2*procs); err != nil {
 			return nil, err
 		}
+		// No name and no time in the header: MTIME 0 means "none" (RFC
+		// 1952). pgzip, unlike compress/gzip, writes a zero ModTime as
+		// the low 32 bits of year 1's Unix time, a date in 2042.
+		zw.ModTime = time.Unix(0, 0)
 		return zw, nil
 	case Zstd:
 		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(procs), zstd.WithEncoderLevel(zstd.SpeedDefault))

@@ -3,6 +3,7 @@ package layers
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -258,5 +260,36 @@ func BenchmarkPack(b *testing.B) {
 			}
 			b.ReportMetric(float64(blob.Size)/float64(total), "ratio")
 		})
+	}
+}
+
+// TestGzipHeader: a gzip layer's header carries no time, no file name and
+// no comment, and names no operating system (RFC 1952: MTIME 0, OS 255).
+func TestGzipHeader(t *testing.T) {
+	dir := t.TempDir()
+	makeTree(t, dir, []node{{path: "a", kind: 'f', mode: 0o644, data: "a"}})
+	var out bytes.Buffer
+	if _, err := Pack(&out, dir, Gzip); err != nil {
+		t.Fatal(err)
+	}
+	h := out.Bytes()[:10]
+	if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
+		t.Fatalf("gzip header = % x, want a deflate gzip member", h)
+	}
+	if flags := h[3]; flags != 0 {
+		t.Errorf("gzip FLG = %#x, want 0 (no name, comment or extra field)", flags)
+	}
+	if mtime := binary.LittleEndian.Uint32(h[4:8]); mtime != 0 {
+		t.Errorf("gzip MTIME = %d (%v), want 0", mtime, time.Unix(int64(mtime), 0).UTC())
+	}
+	if h[9] != 255 {
+		t.Errorf("gzip OS = %d, want 255 (unknown)", h[9])
+	}
+	zr, err := pgzip.NewReader(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zr.Name != "" || zr.Comment != "" || zr.ModTime.Unix() != 0 {
+		t.Errorf("gzip header read back = name %q, comment %q, time %v; want none", zr.Name, zr.Comment, zr.ModTime)
 	}
 }
