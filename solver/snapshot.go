@@ -28,6 +28,7 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 // input, and lays it on the stage.
 func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, lowers []string, createdBy string, mutate func(rootfs string) error) error {
 	b := r.b
+	key = b.epochKey(key)
 	ev := Event{Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name}
 	if !b.opts.NoCache {
 		if rec, ok := b.store.lookupKey(key); ok {
@@ -86,6 +87,9 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, lowers
 	if mutateErr != nil {
 		return mutateErr
 	}
+	if err := b.clampLayer(upper); err != nil {
+		return err
+	}
 	l, err := b.store.packLayer(upper, b.opts.Compression)
 	if err != nil {
 		return err
@@ -96,7 +100,7 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, lowers
 	if err := b.store.recordBlob(l); err != nil {
 		return err
 	}
-	created := b.opts.Now().UTC()
+	created := b.epochOr(b.opts.Now().UTC())
 	if err := b.store.saveKey(key, keyRecord{DiffID: l.DiffID, Created: created}); err != nil {
 		return err
 	}
@@ -125,6 +129,7 @@ func (r *stageRun) blobFor(diffID v1.Hash) (layer, error) {
 }
 
 func (r *stageRun) commit(key v1.Hash, l layer, createdBy string, created time.Time) {
+	created = r.b.epochOr(created) // whatever a cache record says
 	r.st.key = key
 	r.st.layers = append(r.st.layers, l)
 	r.st.cfg.History = append(r.st.cfg.History, v1.History{

@@ -47,6 +47,11 @@ type Options struct {
 	// AllowInsecure lets RUN --security=insecure run
 	// (--allow security.insecure); without it such a step is an error.
 	AllowInsecure bool
+	// SourceDateEpoch, when not zero, makes the build reproducible
+	// (SOURCE_DATE_EPOCH): no layer the build writes has a modification
+	// time later than it, and it is the created time of the image and of
+	// the history entries the build adds. See epoch.go.
+	SourceDateEpoch time.Time
 }
 
 // Result is a finished build.
@@ -202,7 +207,13 @@ func (b *Builder) assemble(st *stageState) (*Result, error) {
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.DiffID)
 		ls = append(ls, b.store.blobs.Layer(l.Digest, l.DiffID, l.Size, l.MediaType))
 	}
-	cfg.Created = v1.Time{Time: fillHistoryTimes(cfg.History)}
+	if e := b.opts.SourceDateEpoch; !e.IsZero() {
+		// Every entry the build added has the epoch already; the base
+		// image's are left as they are.
+		cfg.Created = v1.Time{Time: e.UTC()}
+	} else {
+		cfg.Created = v1.Time{Time: fillHistoryTimes(cfg.History)}
+	}
 	img, err := image.New(cfg, ls)
 	if err != nil {
 		return nil, err

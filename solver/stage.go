@@ -185,9 +185,11 @@ func (r *stageRun) expander() instructions.SingleWordExpander {
 }
 
 // addHistory appends the history entry of a step without a layer. Its time
-// is filled in when the image is assembled (see fillHistoryTimes).
+// is the build's epoch, if it has one, or else filled in when the image is
+// assembled (see fillHistoryTimes).
 func (r *stageRun) addHistory(createdBy string, withLayer bool) {
 	r.st.cfg.History = append(r.st.cfg.History, v1.History{
+		Created:    v1.Time{Time: r.b.epochOr(time.Time{})},
 		CreatedBy:  createdBy,
 		Comment:    historyComment,
 		EmptyLayer: !withLayer,
