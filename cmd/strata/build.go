@@ -39,6 +39,7 @@ type buildFlags struct {
 	secrets      []string
 	ssh          []string
 	allow        []string
+	epoch        string
 }
 
 func newBuildCommand() *cobra.Command {
@@ -81,6 +82,7 @@ func newBuildCommand() *cobra.Command {
 	fl.StringArrayVar(&f.secrets, "secret", nil, `secret for RUN --mount=type=secret: "id=ID,src=FILE" or "id=ID,env=VARIABLE" (repeatable)`)
 	fl.StringArrayVar(&f.ssh, "ssh", nil, `ssh-agent for RUN --mount=type=ssh: "default" ($SSH_AUTH_SOCK) or "ID=SOCKET" (repeatable)`)
 	fl.StringArrayVar(&f.allow, "allow", nil, "grant an entitlement: security.insecure lets RUN --security=insecure run")
+	fl.StringVar(&f.epoch, "source-date-epoch", "", "reproducible build: clamp the file times of new layers to these seconds since 1970 and use them as the image's created time (default $SOURCE_DATE_EPOCH)")
 	return cmd
 }
 
@@ -102,6 +104,10 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		return err
 	}
 	allowInsecure, err := parseAllow(f.allow)
+	if err != nil {
+		return err
+	}
+	epoch, err := sourceDateEpoch(f.epoch, cmd.Flags().Changed("source-date-epoch"), os.LookupEnv)
 	if err != nil {
 		return err
 	}
@@ -243,6 +249,8 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		Secrets:       secrets,
 		SSH:           agents,
 		AllowInsecure: allowInsecure,
+
+		SourceDateEpoch: epoch,
 	}
 	var prefix stagePrefix
 	if progress != nil {
