@@ -1,7 +1,6 @@
 package solver
 
 import (
-	"strconv"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -44,7 +43,7 @@ func (b *Builder) epochKey(key v1.Hash) v1.Hash {
 	if e.IsZero() {
 		return key
 	}
-	return hashKey("source-date-epoch", strconv.FormatInt(e.Unix(), 10), key.String())
+	return hashKey("source-date-epoch", e.UTC().Format(time.RFC3339Nano), key.String())
 }
 
 // clampLayer applies the build's epoch to a step's upper directory.
