@@ -83,7 +83,7 @@ func build(cfg *v1.ConfigFile, layers []v1.Layer) (v1.Image, error) {
 		}
 		m.Layers = append(m.Layers, desc)
 		if mt, _ := l.MediaType(); mt != desc.MediaType {
-			l = &retypedLayer{Layer: l, mediaType: desc.MediaType}
+			l = retype(l, desc.MediaType)
 		}
 		b.layers[desc.Digest] = l
 	}

@@ -29,6 +29,7 @@ type options struct {
 	transport http.RoundTripper
 	progress  func(Event)
 	jobs      int
+	lazy      bool
 	mu        sync.Mutex // serialises calls to progress
 }
 
@@ -92,6 +93,14 @@ func WithTransport(t http.RoundTripper) Option {
 // and Push are silent.
 func WithProgress(fn func(Event)) Option {
 	return func(o *options) { o.progress = fn }
+}
+
+// WithLazyLayers makes Pull fetch only the manifest and the config: the
+// layers missing from the store are fetched when they are first read (see
+// RemoteLayer), so a build whose steps all come from the cache downloads
+// none of its base image.
+func WithLazyLayers() Option {
+	return func(o *options) { o.lazy = true }
 }
 
 // WithJobs sets how many blobs are transferred at once (default 4).

@@ -36,8 +36,9 @@ type Base struct {
 	Manifest *v1.Manifest
 	// Config is the image configuration.
 	Config *v1.ConfigFile
-	// Layers are the image's layers, bottom first.
-	Layers []Layer
+	// Layers are the image's layers, bottom first. With WithLazyLayers,
+	// those not yet in the store are fetched when first read.
+	Layers []v1.Layer
 }
 
 // Pull resolves ref (a tag or digest reference, as docker understands it)
@@ -145,7 +146,7 @@ func (o *options) pull(ctx context.Context, ref string) (*Base, error) {
 	// registry has nothing to add.
 	if d, ok := r.(name.Digest); ok {
 		if h, err := v1.NewHash(d.DigestStr()); err == nil && o.store.Has(h) {
-			if b, err := o.fromStore(r.Name(), h); err == nil {
+			if b, err := o.fromStore(ctx, r.Name(), h); err == nil {
 				o.emit(Event{Kind: EventResolved, Ref: b.Ref, Digest: b.Digest})
 				return b, nil
 			}
@@ -213,10 +214,12 @@ func (o *options) pull(ctx context.Context, ref string) (*Base, error) {
 			return nil, fmt.Errorf("fetching config: %w", err)
 		}
 	}
-	if err := o.fetchLayers(ctx, registry, img, m); err != nil {
-		return nil, err
+	if !o.lazy {
+		if err := o.fetchLayers(ctx, registry, img, m); err != nil {
+			return nil, err
+		}
 	}
-	return o.base(r.Name(), index, digest)
+	return o.base(ctx, r.Name(), index, digest)
 }
 
 // choose picks the manifest for o.platform from an index.
@@ -236,7 +239,7 @@ func (o *options) choose(im *v1.IndexManifest) (v1.Descriptor, error) {
 
 // fromStore builds the Base for the manifest or index digest from the
 // store alone, failing if anything is missing.
-func (o *options) fromStore(ref string, digest v1.Hash) (*Base, error) {
+func (o *options) fromStore(ctx context.Context, ref string, digest v1.Hash) (*Base, error) {
 	raw, err := o.store.ReadAll(digest)
 	if err != nil {
 		return nil, err
@@ -246,7 +249,7 @@ func (o *options) fromStore(ref string, digest v1.Hash) (*Base, error) {
 		return nil, fmt.Errorf("parsing manifest %s: %w", digest, err)
 	}
 	if !index {
-		return o.base(ref, v1.Hash{}, digest)
+		return o.base(ctx, ref, v1.Hash{}, digest)
 	}
 	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))
 	if err != nil {
@@ -256,7 +259,7 @@ func (o *options) fromStore(ref string, digest v1.Hash) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	return o.base(ref, digest, child.Digest)
+	return o.base(ctx, ref, digest, child.Digest)
 }
 
 // readManifest reads and checks the image manifest digest from the store.
@@ -293,9 +296,10 @@ func isLayerMediaType(mt types.MediaType) bool {
 	return false
 }
 
-// base assembles a Base from the manifest digest, whose config and layers
-// must all be in the store.
-func (o *options) base(ref string, index, digest v1.Hash) (*Base, error) {
+// base assembles a Base from the manifest digest, whose config must be in
+// the store, and its layers too unless o.lazy: then the missing ones are
+// fetched from ref's repository when read.
+func (o *options) base(ctx context.Context, ref string, index, digest v1.Hash) (*Base, error) {
 	m, err := o.readManifest(digest)
 	if err != nil {
 		return nil, err
@@ -313,10 +317,19 @@ func (o *options) base(ref string, index, digest v1.Hash) (*Base, error) {
 	}
 	b := &Base{Ref: ref, Digest: digest, Index: index, Manifest: m, Config: cfg}
 	for i, l := range m.Layers {
-		if !o.store.Has(l.Digest) {
+		switch {
+		case o.store.Has(l.Digest):
+			b.Layers = append(b.Layers, o.store.Layer(l.Digest, cfg.RootFS.DiffIDs[i], l.Size, l.MediaType))
+		case o.lazy:
+			r, err := o.parse(ref)
+			if err != nil {
+				return nil, err
+			}
+			d := r.Context().Digest(l.Digest.String())
+			b.Layers = append(b.Layers, o.remoteLayer(ctx, d, l, cfg.RootFS.DiffIDs[i]))
+		default:
 			return nil, fmt.Errorf("layer %s is not in the store", l.Digest)
 		}
-		b.Layers = append(b.Layers, o.store.Layer(l.Digest, cfg.RootFS.DiffIDs[i], l.Size, l.MediaType))
 	}
 	return b, nil
 }
@@ -347,38 +360,13 @@ func (o *options) fetchLayers(ctx context.Context, registry string, img v1.Image
 }
 
 func (o *options) fetchLayer(ctx context.Context, registry string, img v1.Image, d v1.Descriptor) error {
-	l, err := img.LayerByDigest(d.Digest)
-	if err != nil {
-		return registryError(registry, err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return registryError(registry, err)
-	}
-	defer rc.Close()
-	w, err := o.store.WriteTemp()
-	if err != nil {
-		return err
-	}
-	defer w.Abort()
-
-	var r io.Reader = &ctxReader{ctx: ctx, r: rc}
-	if d.Size > 0 {
-		// Stop a registry that sends more than announced.
-		r = io.LimitReader(r, d.Size+1)
-	}
-	pr := &progressReader{r: r, o: o, e: Event{Kind: EventLayerProgress, Digest: d.Digest, Total: d.Size}}
-	if _, err := io.Copy(w, pr); err != nil {
-		return registryError(registry, err)
-	}
-	if d.Size > 0 && w.Size() != d.Size {
-		return fmt.Errorf("registry %s sent %d bytes, the manifest says %d", registry, w.Size(), d.Size)
-	}
-	if err := w.Commit(d.Digest); err != nil {
-		return err
-	}
-	o.emit(Event{Kind: EventLayerDone, Digest: d.Digest, Current: w.Size(), Total: w.Size()})
-	return nil
+	return o.fetchBlob(ctx, registry, d, func() (io.ReadCloser, error) {
+		l, err := img.LayerByDigest(d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		return l.Compressed()
+	})
 }
 
 // ctxReader stops reading once ctx is done, so that a failed download

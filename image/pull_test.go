@@ -93,8 +93,10 @@ func TestPull(t *testing.T) {
 	for i, l := range b.Layers {
 		wd, _ := orig[i].Digest()
 		wdiff, _ := orig[i].DiffID()
-		if l.digest != wd || l.diffID != wdiff {
-			t.Errorf("layer %d = %s/%s, want %s/%s", i, l.digest, l.diffID, wd, wdiff)
+		d, _ := l.Digest()
+		diff, _ := l.DiffID()
+		if d != wd || diff != wdiff {
+			t.Errorf("layer %d = %s/%s, want %s/%s", i, d, diff, wd, wdiff)
 		}
 		// The stored layer decompresses to its diff_id.
 		rc, err := l.Uncompressed()
@@ -179,7 +181,8 @@ func TestPullRefetchesCorruptLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := b.Layers[0]
-	if err := corruptBlob(s, l.digest); err != nil {
+	d, _ := l.Digest()
+	if err := corruptBlob(s, d); err != nil {
 		t.Fatal(err)
 	}
 	rc, err := l.Compressed()
@@ -195,7 +198,7 @@ func TestPullRefetchesCorruptLayer(t *testing.T) {
 	if _, err := Pull(context.Background(), ref, WithStore(s)); err != nil {
 		t.Fatal(err)
 	}
-	if n := rec.count("/blobs/"+l.digest.String(), http.MethodGet); n != 1 {
+	if n := rec.count("/blobs/"+d.String(), http.MethodGet); n != 1 {
 		t.Errorf("after corruption, pull fetched the layer %d times, want 1", n)
 	}
 }
@@ -414,4 +417,71 @@ func (r *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	out.URL.Host = r.to
 	out.Host = r.to
 	return http.DefaultTransport.RoundTrip(out)
+}
+
+func TestPullLazyLayers(t *testing.T) {
+	host, rec, _ := memRegistry(t)
+	img, _ := random.Image(2048, 2)
+	ref := host + "/test/lazy:1"
+	seed(t, ref, img)
+	s := openStore(t)
+	rec.reset()
+	b, err := Pull(context.Background(), ref, WithStore(s), WithLazyLayers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rec.count("/blobs/", http.MethodGet); n != 1 {
+		t.Errorf("lazy pull made %d blob GETs, want 1 (the config)", n)
+	}
+	for i, l := range b.Layers {
+		d, _ := l.Digest()
+		if s.Has(d) {
+			t.Errorf("layer %d is in the store before it was read", i)
+		}
+	}
+
+	// Reading a layer fetches it once, verified; later reads use the store.
+	l := b.Layers[1]
+	d, _ := l.Digest()
+	diffID, _ := l.DiffID()
+	for range 2 {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := v1.SHA256(rc)
+		rc.Close()
+		if err != nil || got != diffID {
+			t.Fatalf("layer content = %s, %v; want diff ID %s", got, err, diffID)
+		}
+	}
+	if n := rec.count("/blobs/"+d.String(), http.MethodGet); n != 1 {
+		t.Errorf("layer fetched %d times, want 1", n)
+	}
+	if !s.Has(d) {
+		t.Errorf("layer %s is not in the store after it was read", d)
+	}
+
+	// Pushed to another repository of the registry, the layers are
+	// mounted, never uploaded, and the unread one is never downloaded.
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.History = []v1.History{{CreatedBy: "a"}, {CreatedBy: "b"}}
+	out, err := New(cfg, b.Layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.reset()
+	if err := Push(context.Background(), out, []string{host + "/other/app:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rec.count("/blobs/uploads/", http.MethodPatch); n != 1 {
+		t.Errorf("push made %d blob uploads, want 1 (the config): %v", n, rec.reqs)
+	}
+	first, _ := b.Layers[0].Digest()
+	if s.Has(first) || rec.count("/blobs/"+first.String(), http.MethodGet) != 0 {
+		t.Errorf("the layer that was never read was downloaded")
+	}
 }

@@ -575,7 +575,10 @@ func (r *stageRun) mountReadOnly(tmp string, st *stageState) (string, func(), er
 	if err != nil {
 		return "", nil, err
 	}
-	lowers := r.b.lowerDirs(st)
+	lowers, err := r.b.lowerDirs(st)
+	if err != nil {
+		return "", nil, err
+	}
 	if len(lowers) == 0 {
 		return target, func() {}, nil
 	}

@@ -257,7 +257,7 @@ func (b *Builder) contextImage(ctx context.Context, nc *frontend.NamedContext, p
 	p.once.Do(func() {
 		p.base, p.err = b.loadLayout(nc, platform)
 		if p.err == nil {
-			p.err = b.unpackBase(ctx, p.base)
+			p.err = b.baseLayers(p.base)
 		}
 		if p.err != nil {
 			p.err = fmt.Errorf("build context %s: %w", nc.Name, p.err)

@@ -18,15 +18,15 @@ import (
 // overlay of the stage's filesystem mounted at rootfs and the overlay's
 // upper directory becomes the new layer.
 func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mutate func(rootfs string) error) error {
-	return r.fsStepOver(ctx, key, key, r.b.lowerDirs(r.st), createdBy, mutate)
+	return r.fsStepOver(ctx, key, key, r.st, createdBy, mutate)
 }
 
 // fsStepOver is fsStep with the filesystem that mutate changes given as
-// lowers (topmost first; none is an empty filesystem) and the key of the
+// the state over (nil is an empty filesystem) and the key of the
 // stage's filesystem after the step given apart from the cache key: COPY
 // --link makes its layer over nothing, cached under a key of its own
 // input, and lays it on the stage.
-func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, lowers []string, createdBy string, mutate func(rootfs string) error) error {
+func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *stageState, createdBy string, mutate func(rootfs string) error) error {
 	b := r.b
 	key = b.epochKey(key)
 	ev := Event{Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name}
@@ -40,6 +40,13 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, lowers
 				r.commit(stateKey, l, createdBy, rec.Created)
 				return nil
 			}
+		}
+	}
+	var lowers []string
+	if over != nil {
+		var err error
+		if lowers, err = b.lowerDirs(over); err != nil {
+			return err
 		}
 	}
 	ev.Kind = StepStart
@@ -117,6 +124,9 @@ func (r *stageRun) blobFor(diffID v1.Hash) (layer, error) {
 	b := r.b
 	if l, ok := b.store.findBlob(diffID, b.opts.Compression.MediaType()); ok {
 		return l, nil
+	}
+	if !b.store.hasLayerDir(diffID) {
+		return layer{}, fmt.Errorf("cached layer %s is not unpacked", diffID)
 	}
 	l, err := b.store.packLayer(b.store.layerDir(diffID), b.opts.Compression)
 	if err != nil {

@@ -5,9 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +12,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/stratabuild/strata/frontend"
 	"github.com/stratabuild/strata/image"
@@ -74,6 +72,10 @@ type Builder struct {
 	exec  int
 	hits  int
 	pulls map[string]*pullOnce
+	// sources can fetch the blobs of layers not (yet) in the content
+	// store, by digest; unpacks unpacks each layer once (layerdir.go).
+	sources map[v1.Hash]v1.Layer
+	unpacks singleflight.Group
 	// contexts are the named build contexts the build in progress has
 	// opened (see namedcontext.go).
 	contexts namedContexts
@@ -100,7 +102,7 @@ func New(opts Options) (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{opts: opts, store: st, pulls: map[string]*pullOnce{}}, nil
+	return &Builder{opts: opts, store: st, pulls: map[string]*pullOnce{}, sources: map[v1.Hash]v1.Layer{}}, nil
 }
 
 // Store is the content store holding the build's blobs.
@@ -205,7 +207,7 @@ func (b *Builder) assemble(st *stageState) (*Result, error) {
 	var ls []v1.Layer
 	for _, l := range st.layers {
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.DiffID)
-		ls = append(ls, b.store.blobs.Layer(l.Digest, l.DiffID, l.Size, l.MediaType))
+		ls = append(ls, b.imageLayer(l))
 	}
 	if e := b.opts.SourceDateEpoch; !e.IsZero() {
 		// Every entry the build added has the epoch already; the base
@@ -255,60 +257,13 @@ func (b *Builder) pull(ctx context.Context, ref, platform string) (*image.Base, 
 			}
 			opts = append(opts, image.WithPlatform(*pl))
 		}
+		opts = append(opts, image.WithLazyLayers())
 		p.base, p.err = image.Pull(ctx, ref, opts...)
 		if p.err == nil {
-			p.err = b.unpackBase(ctx, p.base)
+			p.err = b.baseLayers(p.base)
 		}
 	})
 	return p.base, p.err
-}
-
-// unpackBase makes sure every layer of a base image is unpacked.
-func (b *Builder) unpackBase(ctx context.Context, base *image.Base) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(base.Layers))
-	for i, l := range base.Layers {
-		l := v1.Layer(l)
-		diffID, err := l.DiffID()
-		if err != nil {
-			return err
-		}
-		if b.store.hasLayerDir(diffID) {
-			continue
-		}
-		wg.Add(1)
-		go func(i int, l v1.Layer, diffID v1.Hash) {
-			defer wg.Done()
-			errs[i] = b.unpackLayer(l, diffID)
-		}(i, l, diffID)
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-func (b *Builder) unpackLayer(l v1.Layer, diffID v1.Hash) error {
-	tmp, err := b.store.tempDir("unpack-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "layer")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return err
-	}
-	rc, err := l.Uncompressed()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	h := sha256.New()
-	if err := layers.Unpack(io.TeeReader(rc, h), dir); err != nil {
-		return fmt.Errorf("unpacking layer %s: %w", diffID, err)
-	}
-	if got := fmt.Sprintf("%x", h.Sum(nil)); got != diffID.Hex {
-		return fmt.Errorf("layer %s: content has diff ID sha256:%s", diffID, got)
-	}
-	return b.store.commitLayerDir(dir, diffID)
 }
 
 func (b *Builder) count(executed bool) {
@@ -345,19 +300,6 @@ func (s *stageState) clone() *stageState {
 	c.args = slices.Clone(s.args)
 	c.cmdSet = false
 	return &c
-}
-
-// lowerDirs lists the stage's layer directories topmost first, as overlay
-// wants them.
-func (b *Builder) lowerDirs(st *stageState) []string {
-	if st.mirror != nil {
-		return []string{st.mirror.dir}
-	}
-	dirs := make([]string, 0, len(st.layers))
-	for i := len(st.layers) - 1; i >= 0; i-- {
-		dirs = append(dirs, b.store.layerDir(st.layers[i].DiffID))
-	}
-	return dirs
 }
 
 // cacheFormat versions the cache keys: a strata whose keys or key records
