@@ -2,8 +2,6 @@ package solver
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -51,8 +49,7 @@ type cacheDir struct {
 // it as spec.sharing says; for sharing=locked it waits, until ctx ends,
 // while others use it.
 func (s *store) acquireCache(ctx context.Context, spec cacheSpec) (cacheDir, error) {
-	sum := sha256.Sum256([]byte(spec.identity))
-	dir := filepath.Join(s.dir, "cachemounts", hex.EncodeToString(sum[:16]))
+	dir := filepath.Join(s.dir, "cachemounts", mountID(spec.identity))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return cacheDir{}, fmt.Errorf("cache mount: %w", err)
 	}

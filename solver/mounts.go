@@ -131,6 +131,7 @@ func (r *stageRun) runMounts(ctx context.Context, c *instructions.RunCommand) ([
 				ident = append(ident, "dir", fileInfoString(m.Mode, m.UID, m.GID))
 			}
 			rm.id = joinQuoted(ident)
+			r.b.useMount(rm.id)
 			sharing := m.CacheSharing
 			if sharing == "" {
 				sharing = instructions.MountSharingShared
@@ -273,7 +274,7 @@ func (r *stageRun) setupMounts(ctx context.Context, mounts []*runMount) (_ *step
 			cacheOf[m] = cd
 			continue
 		}
-		cd, err := r.b.store.acquireCache(ctx, cacheSpec{identity: m.id, sharing: m.CacheSharing, init: r.cacheInit(ctx, sm, m)})
+		cd, err := r.b.store.acquireCache(ctx, cacheSpec{identity: m.id, sharing: m.CacheSharing, init: r.b.importedMountInit(m.id, r.cacheInit(ctx, sm, m))})
 		if err != nil {
 			return nil, fmt.Errorf("cache mount at %s: %w", m.target, err)
 		}

@@ -14,6 +14,9 @@ const (
 	StepDone
 	// StepLog: a line of a RUN step's output; Line is set.
 	StepLog
+	// Note: something the user should know that is not a step, such as
+	// a cache that could not be imported; Line is set, Stage may be empty.
+	Note
 )
 
 // Event is a progress report. The solver never prints; a caller that

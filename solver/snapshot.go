@@ -37,9 +37,16 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 				ev.Kind = StepCached
 				b.progress(ev)
 				b.count(false)
-				r.commit(stateKey, l, createdBy, rec.Created)
+				r.commit(key, stateKey, l, createdBy, rec.Created)
 				return nil
 			}
+		}
+		if rec, ok := r.importedStep(key); ok {
+			ev.Kind = StepCached
+			b.progress(ev)
+			b.count(false)
+			r.commit(key, stateKey, rec.layer, createdBy, rec.created)
+			return nil
 		}
 	}
 	var lowers []string
@@ -114,7 +121,7 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 	ev.Kind, ev.Duration = StepDone, time.Since(start)
 	b.progress(ev)
 	b.count(true)
-	r.commit(stateKey, l, createdBy, created)
+	r.commit(key, stateKey, l, createdBy, created)
 	return nil
 }
 
@@ -138,9 +145,16 @@ func (r *stageRun) blobFor(diffID v1.Hash) (layer, error) {
 	return l, b.store.recordBlob(l)
 }
 
-func (r *stageRun) commit(key v1.Hash, l layer, createdBy string, created time.Time) {
+// commit lays the layer l that the step with the cache key key made over
+// the stage, whose filesystem then has the key stateKey.
+func (r *stageRun) commit(key, stateKey v1.Hash, l layer, createdBy string, created time.Time) {
+	rec := stepRecord{key: key, layer: l, created: created}
+	r.b.mu.Lock()
+	r.b.records[key] = rec
+	r.b.mu.Unlock()
+	r.st.records = append(r.st.records, rec)
 	created = r.b.epochOr(created) // whatever a cache record says
-	r.st.key = key
+	r.st.key = stateKey
 	r.st.layers = append(r.st.layers, l)
 	r.st.cfg.History = append(r.st.cfg.History, v1.History{
 		Created:   v1.Time{Time: created},

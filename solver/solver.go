@@ -42,6 +42,9 @@ type Options struct {
 	// RUN --mount=type=ssh (--ssh). See mounts.go.
 	Secrets map[string]SecretSource
 	SSH     map[string]string
+	// CacheFrom are exported caches to reuse steps from (--cache-from);
+	// see regcache.go and ExportCache.
+	CacheFrom []CacheRef
 	// AllowInsecure lets RUN --security=insecure run
 	// (--allow security.insecure); without it such a step is an error.
 	AllowInsecure bool
@@ -76,6 +79,16 @@ type Builder struct {
 	// store, by digest; unpacks unpacks each layer once (layerdir.go).
 	sources map[v1.Hash]v1.Layer
 	unpacks singleflight.Group
+	// The cache records: imported from Options.CacheFrom; made or
+	// reused by the builds, for Options.CacheTo (all of them, and those
+	// of each build's final stage); and the identities of the cache
+	// mounts the builds' RUN steps use (regcache.go, mountcache.go).
+	importOnce     sync.Once
+	imported       map[v1.Hash]stepRecord
+	importedMounts map[string]v1.Layer
+	records        map[v1.Hash]stepRecord
+	finals         []*stageState
+	usedMounts     map[string]bool
 	// contexts are the named build contexts the build in progress has
 	// opened (see namedcontext.go).
 	contexts namedContexts
@@ -102,7 +115,11 @@ func New(opts Options) (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{opts: opts, store: st, pulls: map[string]*pullOnce{}, sources: map[v1.Hash]v1.Layer{}}, nil
+	return &Builder{
+		opts: opts, store: st, pulls: map[string]*pullOnce{}, sources: map[v1.Hash]v1.Layer{},
+		imported: map[v1.Hash]stepRecord{}, importedMounts: map[string]v1.Layer{},
+		records: map[v1.Hash]stepRecord{}, usedMounts: map[string]bool{},
+	}, nil
 }
 
 // Store is the content store holding the build's blobs.
@@ -137,6 +154,7 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 		mirror = m
 	}
 	defer b.contexts.release()
+	b.importCaches(ctx)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -184,7 +202,11 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	res, err := b.assemble(results[plan.Target].st)
+	final := results[plan.Target].st
+	b.mu.Lock()
+	b.finals = append(b.finals, final)
+	b.mu.Unlock()
+	res, err := b.assemble(final)
 	if err != nil {
 		return nil, err
 	}
@@ -286,6 +308,9 @@ type stageState struct {
 	// args are the ARGs declared so far in the stage, in order.
 	args   []instructions.KeyValuePairOptional
 	key    v1.Hash // cache key of the filesystem so far
+	// records are the cache records of the steps that made layers, in
+	// the order of layers (without the base image's).
+	records []stepRecord
 	cmdSet bool    // CMD was set in this stage (ENTRYPOINT keeps it)
 	// mirror, for a named context directory read by COPY --from or
 	// RUN --mount from=, is its filesystem; such a state has no layers.
@@ -296,6 +321,7 @@ func (s *stageState) clone() *stageState {
 	c := *s
 	c.cfg = s.cfg.DeepCopy()
 	c.layers = slices.Clone(s.layers)
+	c.records = slices.Clone(s.records)
 	c.env = slices.Clone(s.env)
 	c.args = slices.Clone(s.args)
 	c.cmdSet = false

@@ -40,6 +40,8 @@ type buildFlags struct {
 	ssh          []string
 	allow        []string
 	epoch        string
+	cacheFrom    []string
+	cacheTo      []string
 }
 
 func newBuildCommand() *cobra.Command {
@@ -81,6 +83,8 @@ func newBuildCommand() *cobra.Command {
 	fl.StringArrayVar(&f.contexts, "build-context", nil, "additional build context NAME=VALUE: a directory, docker-image://REF, oci-layout://PATH[:TAG|@DIGEST] or a git URL (repeatable)")
 	fl.StringArrayVar(&f.secrets, "secret", nil, `secret for RUN --mount=type=secret: "id=ID,src=FILE" or "id=ID,env=VARIABLE" (repeatable)`)
 	fl.StringArrayVar(&f.ssh, "ssh", nil, `ssh-agent for RUN --mount=type=ssh: "default" ($SSH_AUTH_SOCK) or "ID=SOCKET" (repeatable)`)
+	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, `reuse steps from an exported cache: "type=registry,ref=REPO:TAG", "type=local,src=DIR" or a bare REF (repeatable)`)
+	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, `export the build cache: "type=registry,ref=REPO:TAG" or "type=local,dest=DIR", with mode=min|max, ignore-error=true, cache-mounts=true, cache-mounts-max-size=SIZE (repeatable)`)
 	fl.StringArrayVar(&f.allow, "allow", nil, "grant an entitlement: security.insecure lets RUN --security=insecure run")
 	fl.StringVar(&f.epoch, "source-date-epoch", "", "reproducible build: clamp the file times of new layers to these seconds since 1970 and use them as the image's created time (default $SOURCE_DATE_EPOCH)")
 	return cmd
@@ -110,6 +114,22 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	epoch, err := sourceDateEpoch(f.epoch, cmd.Flags().Changed("source-date-epoch"), os.LookupEnv)
 	if err != nil {
 		return err
+	}
+	var cacheFrom []solver.CacheRef
+	for _, s := range f.cacheFrom {
+		c, err := parseCacheFrom(s)
+		if err != nil {
+			return err
+		}
+		cacheFrom = append(cacheFrom, c)
+	}
+	var cacheTo []cacheTo
+	for _, s := range f.cacheTo {
+		c, err := parseCacheTo(s)
+		if err != nil {
+			return err
+		}
+		cacheTo = append(cacheTo, c)
 	}
 	var progress *plainProgress
 	switch f.progress {
@@ -246,6 +266,8 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		Context:     bctx,
 		Labels:      labels,
 
+		CacheFrom: cacheFrom,
+
 		Secrets:       secrets,
 		SSH:           agents,
 		AllowInsecure: allowInsecure,
@@ -279,6 +301,19 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		}
 		if err := export(ctx, res, o, f, cmd.OutOrStdout()); err != nil {
 			return err
+		}
+	}
+	for _, c := range cacheTo {
+		if progress != nil {
+			progress.printf("exporting cache %s\n", c.CacheRef)
+		}
+		if err := b.ExportCache(ctx, c.CacheExport); err != nil {
+			if !c.ignoreError {
+				return err
+			}
+			if progress != nil {
+				progress.printf("warning: %v (ignore-error=true)\n", err)
+			}
 		}
 	}
 	if progress != nil {

@@ -27,6 +27,8 @@ func (p *plainProgress) event(e solver.Event) {
 		fmt.Fprintf(p.w, "%s DONE %.1fs\n", step, e.Duration.Seconds())
 	case solver.StepLog:
 		fmt.Fprintf(p.w, "%s | %s\n", step, e.Line)
+	case solver.Note:
+		fmt.Fprintf(p.w, "%s\n", e.Line)
 	}
 }
 

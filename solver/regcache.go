@@ -1,0 +1,274 @@
+package solver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/stratabuild/strata/image"
+)
+
+// A build cache can be exported to a registry or an OCI layout
+// (--cache-to) and imported from there (--cache-from), so that a CI runner
+// that starts empty reuses the steps an earlier runner built.
+//
+// The cache is an artifact (see image.NewArtifact): an OCI image manifest
+// whose config, of media type cacheConfigType, is a cacheDoc, and whose
+// layers are the layer blobs the records name (each annotated with its diff
+// ID) and the tars of exported cache mounts. A record maps a step's cache
+// key to the layer the step made and when it first ran; keys are those of
+// the local cache (see hashKey), so they already depend on strata's cache
+// format. Importing reads only the manifest and the config: a layer is
+// downloaded when a step has to run on top of it or an output needs its
+// bytes, and a push to the registry the cache lives in mounts it.
+
+// cacheConfigType is the media type of a cache's config.
+const cacheConfigType types.MediaType = "application/vnd.strata.cache.config.v1+json"
+
+// Annotations on the blobs of a cache.
+const (
+	annotationDiffID = "dev.strata.cache.diffid"
+	annotationMount  = "dev.strata.cache.mount"
+)
+
+// CacheRef names an exported cache: Ref, a registry repository and tag
+// (type=registry,ref=), or Dir, an OCI layout directory (type=local).
+type CacheRef struct {
+	Ref string
+	Dir string
+}
+
+func (c CacheRef) String() string {
+	if c.Dir != "" {
+		return "type=local:" + c.Dir
+	}
+	return c.Ref
+}
+
+// CacheExport is a cache to write after the build (--cache-to).
+type CacheExport struct {
+	CacheRef
+	// Max exports every step of every stage built (mode=max); otherwise
+	// only the steps whose layers are in the final images (mode=min).
+	Max bool
+	// Mounts exports the contents of the RUN --mount=type=cache
+	// directories the build used, each if it is at most MountMaxSize bytes.
+	Mounts       bool
+	MountMaxSize int64
+}
+
+// cacheDoc is the config of an exported cache.
+type cacheDoc struct {
+	Records []cacheEntry `json:"records"`
+	Mounts  []mountEntry `json:"mounts,omitempty"`
+}
+
+type cacheEntry struct {
+	Key     v1.Hash   `json:"key"`
+	Layer   v1.Hash   `json:"layer"` // blob digest, listed in the manifest
+	Created time.Time `json:"created"`
+}
+
+// stepRecord is a step's result as the cache keeps it.
+type stepRecord struct {
+	key     v1.Hash
+	layer   layer
+	created time.Time
+}
+
+// importCaches reads the caches of Options.CacheFrom, once per Builder. A
+// cache that is missing or unreadable is reported as a warning, and the
+// build goes on without it, as with docker buildx.
+func (b *Builder) importCaches(ctx context.Context) {
+	b.importOnce.Do(func() {
+		for _, ref := range b.opts.CacheFrom {
+			n, err := b.importCache(ctx, ref)
+			switch {
+			case errors.Is(err, image.ErrNotFound):
+				b.warn("cache %s not found: building without it", ref)
+			case err != nil:
+				b.warn("importing cache %s: %v: building without it", ref, err)
+			default:
+				b.note("imported cache %s: %d steps", ref, n)
+			}
+		}
+	})
+}
+
+func (b *Builder) importCache(ctx context.Context, ref CacheRef) (int, error) {
+	var a *image.Artifact
+	var err error
+	if ref.Dir != "" {
+		a, err = image.ReadLayoutArtifact(ref.Dir, cacheConfigType, b.store.blobs)
+	} else {
+		a, err = image.FetchArtifact(ctx, ref.Ref, cacheConfigType, b.imageOptions()...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	var doc cacheDoc
+	if err := json.Unmarshal(a.Config, &doc); err != nil {
+		return 0, fmt.Errorf("reading its records: %w", err)
+	}
+	blobs := map[v1.Hash]v1.Descriptor{}
+	for _, d := range a.Manifest.Layers {
+		blobs[d.Digest] = d
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, e := range doc.Records {
+		d, ok := blobs[e.Layer]
+		if !ok {
+			return n, fmt.Errorf("record %s names blob %s, which the manifest does not list", e.Key, e.Layer)
+		}
+		diffID, err := v1.NewHash(d.Annotations[annotationDiffID])
+		if err != nil {
+			return n, fmt.Errorf("blob %s: diff ID: %w", d.Digest, err)
+		}
+		if _, seen := b.imported[e.Key]; seen {
+			continue // an earlier --cache-from wins
+		}
+		l := layer{DiffID: diffID, Digest: d.Digest, Size: d.Size, MediaType: d.MediaType}
+		b.imported[e.Key] = stepRecord{key: e.Key, layer: l, created: e.Created}
+		if _, ok := b.sources[d.Digest]; !ok {
+			b.sources[d.Digest] = a.Blob(d, diffID)
+		}
+		n++
+	}
+	for _, m := range doc.Mounts {
+		d, ok := blobs[m.Blob]
+		if !ok {
+			return n, fmt.Errorf("cache mount %s names blob %s, which the manifest does not list", m.ID, m.Blob)
+		}
+		if _, seen := b.importedMounts[m.ID]; !seen {
+			b.importedMounts[m.ID] = a.Blob(d, v1.Hash{})
+		}
+	}
+	return n, nil
+}
+
+// importedStep returns the layer an imported cache has for key, in the
+// build's compression when the cache has it so, else unpacked and packed
+// anew.
+func (r *stageRun) importedStep(key v1.Hash) (stepRecord, bool) {
+	b := r.b
+	b.mu.Lock()
+	rec, ok := b.imported[key]
+	b.mu.Unlock()
+	if !ok {
+		return stepRecord{}, false
+	}
+	if rec.layer.MediaType != b.opts.Compression.MediaType() {
+		if err := b.ensureLayerDir(rec.layer); err != nil {
+			b.warn("cached layer %s: %v: running the step", rec.layer.Digest, err)
+			return stepRecord{}, false
+		}
+		l, err := r.blobFor(rec.layer.DiffID)
+		if err != nil {
+			b.warn("cached layer %s: %v: running the step", rec.layer.Digest, err)
+			return stepRecord{}, false
+		}
+		rec.layer = l
+	}
+	// Remembered locally too: once the layer is unpacked here, a build
+	// without --cache-from hits it as well.
+	_ = b.store.saveKey(key, keyRecord{DiffID: rec.layer.DiffID, Created: rec.created})
+	_ = b.store.recordBlob(rec.layer)
+	return rec, true
+}
+
+// ExportCache writes the cache exp from what the builds of b made and
+// reused; call it after the last Build.
+func (b *Builder) ExportCache(ctx context.Context, exp CacheExport) error {
+	if err := b.exportCache(ctx, exp); err != nil {
+		return fmt.Errorf("exporting cache %s: %w", exp.CacheRef, err)
+	}
+	return nil
+}
+
+func (b *Builder) exportCache(ctx context.Context, exp CacheExport) error {
+	b.mu.Lock()
+	var recs []stepRecord
+	if exp.Max {
+		for _, r := range b.records {
+			recs = append(recs, r)
+		}
+	} else {
+		seen := map[v1.Hash]bool{}
+		for _, st := range b.finals {
+			for _, r := range st.records {
+				if !seen[r.key] {
+					seen[r.key] = true
+					recs = append(recs, r)
+				}
+			}
+		}
+	}
+	b.mu.Unlock()
+	// Sorted, so that the same cache gives the same artifact.
+	slices.SortFunc(recs, func(x, y stepRecord) int { return strings.Compare(x.key.Hex, y.key.Hex) })
+
+	var doc cacheDoc
+	var blobs []v1.Layer
+	annotations := map[v1.Hash]map[string]string{}
+	for _, r := range recs {
+		doc.Records = append(doc.Records, cacheEntry{Key: r.key, Layer: r.layer.Digest, Created: r.created.UTC()})
+		if _, dup := annotations[r.layer.Digest]; dup {
+			continue
+		}
+		annotations[r.layer.Digest] = map[string]string{annotationDiffID: r.layer.DiffID.String()}
+		blobs = append(blobs, b.imageLayer(r.layer))
+	}
+	if exp.Mounts {
+		mounts, mblobs, err := b.exportMounts(ctx, exp.MountMaxSize)
+		if err != nil {
+			return err
+		}
+		doc.Mounts = mounts
+		for _, l := range mblobs {
+			d, err := l.Digest()
+			if err != nil {
+				return err
+			}
+			if _, dup := annotations[d]; dup {
+				continue
+			}
+			annotations[d] = map[string]string{annotationMount: "true"}
+			blobs = append(blobs, l)
+		}
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	a, err := image.NewArtifact(cacheConfigType, raw, blobs, annotations)
+	if err != nil {
+		return err
+	}
+	if exp.Dir != "" {
+		return image.WriteOCI(a, nil, exp.Dir, false)
+	}
+	return image.Push(ctx, a, []string{exp.Ref}, b.imageOptions()...)
+}
+
+// imageOptions are the registry settings of the build.
+func (b *Builder) imageOptions() []image.Option {
+	return []image.Option{image.WithStore(b.store.blobs), image.WithInsecure(b.opts.Insecure...)}
+}
+
+// warn reports a problem the build goes on despite.
+func (b *Builder) warn(format string, args ...any) {
+	b.note("warning: "+format, args...)
+}
+
+func (b *Builder) note(format string, args ...any) {
+	b.progress(Event{Kind: Note, Line: fmt.Sprintf(format, args...)})
+}
