@@ -306,12 +306,12 @@ type stageState struct {
 	// config's Env plus the stage's ARG values.
 	env []string
 	// args are the ARGs declared so far in the stage, in order.
-	args   []instructions.KeyValuePairOptional
-	key    v1.Hash // cache key of the filesystem so far
+	args []instructions.KeyValuePairOptional
+	key  v1.Hash // cache key of the filesystem so far
 	// records are the cache records of the steps that made layers, in
 	// the order of layers (without the base image's).
 	records []stepRecord
-	cmdSet bool    // CMD was set in this stage (ENTRYPOINT keeps it)
+	cmdSet  bool // CMD was set in this stage (ENTRYPOINT keeps it)
 	// mirror, for a named context directory read by COPY --from or
 	// RUN --mount from=, is its filesystem; such a state has no layers.
 	mirror *contextMirror
