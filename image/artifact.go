@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -59,11 +58,12 @@ func NewArtifact(configType types.MediaType, rawConfig []byte, blobs []v1.Layer,
 		}
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: mt, Size: size, Digest: d, Annotations: annotations[d]})
 		b.layers[d] = l
+		b.order = append(b.order, l)
 	}
 	if b.rawManifest, err = json.Marshal(m); err != nil {
 		return nil, fmt.Errorf("encoding manifest: %w", err)
 	}
-	return partial.CompressedToImage(b)
+	return b.image()
 }
 
 // Artifact is an artifact read from a registry or an OCI layout: its

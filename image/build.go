@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -86,11 +87,12 @@ func build(cfg *v1.ConfigFile, layers []v1.Layer) (v1.Image, error) {
 			l = retype(l, desc.MediaType)
 		}
 		b.layers[desc.Digest] = l
+		b.order = append(b.order, l)
 	}
 	if b.rawManifest, err = json.Marshal(m); err != nil {
 		return nil, fmt.Errorf("encoding manifest: %w", err)
 	}
-	return partial.CompressedToImage(b)
+	return b.image()
 }
 
 // layerDescriptor describes l as a manifest lists it in an OCI image.
@@ -136,6 +138,34 @@ type built struct {
 	cfgDigest   v1.Hash
 	rawManifest []byte
 	layers      map[v1.Hash]v1.Layer
+	order       []v1.Layer // as the manifest lists them
+}
+
+// image makes b a v1.Image whose layers are the ones it was given, not
+// wrappers: go-containerregistry's partial package wraps every layer, which
+// hides a *remote.MountableLayer from remote.Write, and so a layer that
+// could be mounted from another repository would be downloaded and
+// uploaded instead.
+func (b *built) image() (v1.Image, error) {
+	img, err := partial.CompressedToImage(b)
+	if err != nil {
+		return nil, err
+	}
+	return &builtImage{Image: img, b: b}, nil
+}
+
+type builtImage struct {
+	v1.Image
+	b *built
+}
+
+func (i *builtImage) Layers() ([]v1.Layer, error) { return slices.Clone(i.b.order), nil }
+
+func (i *builtImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
+	if l, ok := i.b.layers[h]; ok {
+		return l, nil
+	}
+	return i.Image.LayerByDigest(h)
 }
 
 var _ partial.CompressedImageCore = (*built)(nil)

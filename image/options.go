@@ -29,7 +29,7 @@ type options struct {
 	transport http.RoundTripper
 	progress  func(Event)
 	jobs      int
-	lazy      bool
+	lazy      context.Context // WithLazyLayers: bounds later downloads
 	mu        sync.Mutex // serialises calls to progress
 }
 
@@ -98,9 +98,10 @@ func WithProgress(fn func(Event)) Option {
 // WithLazyLayers makes Pull fetch only the manifest and the config: the
 // layers missing from the store are fetched when they are first read (see
 // RemoteLayer), so a build whose steps all come from the cache downloads
-// none of its base image.
-func WithLazyLayers() Option {
-	return func(o *options) { o.lazy = true }
+// none of its base image. ctx bounds those downloads, which may come after
+// Pull has returned.
+func WithLazyLayers(ctx context.Context) Option {
+	return func(o *options) { o.lazy = ctx }
 }
 
 // WithJobs sets how many blobs are transferred at once (default 4).

@@ -146,7 +146,7 @@ func (o *options) pull(ctx context.Context, ref string) (*Base, error) {
 	// registry has nothing to add.
 	if d, ok := r.(name.Digest); ok {
 		if h, err := v1.NewHash(d.DigestStr()); err == nil && o.store.Has(h) {
-			if b, err := o.fromStore(ctx, r.Name(), h); err == nil {
+			if b, err := o.fromStore(r.Name(), h); err == nil {
 				o.emit(Event{Kind: EventResolved, Ref: b.Ref, Digest: b.Digest})
 				return b, nil
 			}
@@ -214,12 +214,12 @@ func (o *options) pull(ctx context.Context, ref string) (*Base, error) {
 			return nil, fmt.Errorf("fetching config: %w", err)
 		}
 	}
-	if !o.lazy {
+	if o.lazy == nil {
 		if err := o.fetchLayers(ctx, registry, img, m); err != nil {
 			return nil, err
 		}
 	}
-	return o.base(ctx, r.Name(), index, digest)
+	return o.base(r.Name(), index, digest)
 }
 
 // choose picks the manifest for o.platform from an index.
@@ -239,7 +239,7 @@ func (o *options) choose(im *v1.IndexManifest) (v1.Descriptor, error) {
 
 // fromStore builds the Base for the manifest or index digest from the
 // store alone, failing if anything is missing.
-func (o *options) fromStore(ctx context.Context, ref string, digest v1.Hash) (*Base, error) {
+func (o *options) fromStore(ref string, digest v1.Hash) (*Base, error) {
 	raw, err := o.store.ReadAll(digest)
 	if err != nil {
 		return nil, err
@@ -249,7 +249,7 @@ func (o *options) fromStore(ctx context.Context, ref string, digest v1.Hash) (*B
 		return nil, fmt.Errorf("parsing manifest %s: %w", digest, err)
 	}
 	if !index {
-		return o.base(ctx, ref, v1.Hash{}, digest)
+		return o.base(ref, v1.Hash{}, digest)
 	}
 	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))
 	if err != nil {
@@ -259,7 +259,7 @@ func (o *options) fromStore(ctx context.Context, ref string, digest v1.Hash) (*B
 	if err != nil {
 		return nil, err
 	}
-	return o.base(ctx, ref, digest, child.Digest)
+	return o.base(ref, digest, child.Digest)
 }
 
 // readManifest reads and checks the image manifest digest from the store.
@@ -299,7 +299,7 @@ func isLayerMediaType(mt types.MediaType) bool {
 // base assembles a Base from the manifest digest, whose config must be in
 // the store, and its layers too unless o.lazy: then the missing ones are
 // fetched from ref's repository when read.
-func (o *options) base(ctx context.Context, ref string, index, digest v1.Hash) (*Base, error) {
+func (o *options) base(ref string, index, digest v1.Hash) (*Base, error) {
 	m, err := o.readManifest(digest)
 	if err != nil {
 		return nil, err
@@ -320,13 +320,13 @@ func (o *options) base(ctx context.Context, ref string, index, digest v1.Hash) (
 		switch {
 		case o.store.Has(l.Digest):
 			b.Layers = append(b.Layers, o.store.Layer(l.Digest, cfg.RootFS.DiffIDs[i], l.Size, l.MediaType))
-		case o.lazy:
+		case o.lazy != nil:
 			r, err := o.parse(ref)
 			if err != nil {
 				return nil, err
 			}
 			d := r.Context().Digest(l.Digest.String())
-			b.Layers = append(b.Layers, o.remoteLayer(ctx, d, l, cfg.RootFS.DiffIDs[i]))
+			b.Layers = append(b.Layers, o.remoteLayer(o.lazy, d, l, cfg.RootFS.DiffIDs[i]))
 		default:
 			return nil, fmt.Errorf("layer %s is not in the store", l.Digest)
 		}

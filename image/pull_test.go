@@ -426,7 +426,7 @@ func TestPullLazyLayers(t *testing.T) {
 	seed(t, ref, img)
 	s := openStore(t)
 	rec.reset()
-	b, err := Pull(context.Background(), ref, WithStore(s), WithLazyLayers())
+	b, err := Pull(context.Background(), ref, WithStore(s), WithLazyLayers(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,10 @@ type Builder struct {
 	// reused by the builds, for Options.CacheTo (all of them, and those
 	// of each build's final stage); and the identities of the cache
 	// mounts the builds' RUN steps use (regcache.go, mountcache.go).
-	importOnce     sync.Once
+	importOnce sync.Once
+	// fetchCtx bounds the downloads of layers, which may happen after
+	// a Build returns (by an export): the context of the first Build.
+	fetchCtx       context.Context
 	imported       map[v1.Hash]stepRecord
 	importedMounts map[string]v1.Layer
 	records        map[v1.Hash]stepRecord
@@ -154,6 +157,11 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 		mirror = m
 	}
 	defer b.contexts.release()
+	b.mu.Lock()
+	if b.fetchCtx == nil {
+		b.fetchCtx = ctx
+	}
+	b.mu.Unlock()
 	b.importCaches(ctx)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -279,7 +287,7 @@ func (b *Builder) pull(ctx context.Context, ref, platform string) (*image.Base, 
 			}
 			opts = append(opts, image.WithPlatform(*pl))
 		}
-		opts = append(opts, image.WithLazyLayers())
+		opts = append(opts, image.WithLazyLayers(b.fetchCtx))
 		p.base, p.err = image.Pull(ctx, ref, opts...)
 		if p.err == nil {
 			p.err = b.baseLayers(p.base)
