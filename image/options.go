@@ -30,7 +30,7 @@ type options struct {
 	progress  func(Event)
 	jobs      int
 	lazy      context.Context // WithLazyLayers: bounds later downloads
-	mu        sync.Mutex // serialises calls to progress
+	mu        sync.Mutex      // serialises calls to progress
 }
 
 func makeOptions(opts []Option) *options {
