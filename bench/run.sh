@@ -9,6 +9,9 @@
 #            --runroot); the base image is pulled from the local registry inside the timed
 #            build, for both tools
 #   rebuild  the same build again, nothing changed, on what the cold run left behind
+#   cachefrom  a cold runner with a registry cache: empty cache or storage again, but with
+#            --cache-from a cache in the local registry that the same tool exported (untimed)
+#            before the runs (strata: --cache-to type=registry,mode=max; buildah: --cache-to)
 # Prints medians (min-max), the ratio strata/buildah and the median peak RSS from
 # /usr/bin/time %M (the largest single process of the tree, not a sum), and writes
 # bench/results.json with every sample.
@@ -187,6 +190,28 @@ measure() {
 	awk -v ns=$((end - start)) -v rss="$rss" 'BEGIN { printf "%.3f %d\n", ns / 1e9, rss }' >>"$samples"
 }
 
+# The registry caches the cachefrom runs read, exported once per benchmark and tool.
+for entry in "${benches[@]}"; do
+	name=${entry%%:*}
+	dir=$repo/${entry#*:}
+	if $use_strata; then
+		log "$name: exporting strata's registry cache"
+		"$strata" build --progress=plain --cache-dir "$work/prime-cache/$name" "${strata_flags[@]}" \
+			--cache-to "type=registry,ref=$registry/bench-cache/$name:strata,mode=max" \
+			--build-arg "BASE=$base" -f "$dir/Dockerfile" "$dir" >"$work/logs/$name.prime.strata.out" 2>"$work/logs/$name.prime.strata" ||
+			die "priming strata's cache failed: $(tail -n 20 "$work/logs/$name.prime.strata")"
+		rm -rf "$work/prime-cache/$name"
+	fi
+	if $use_buildah; then
+		log "$name: exporting buildah's registry cache"
+		buildah_in "$work/prime-buildah/$name" build --layers --format docker --runtime /usr/sbin/runc --isolation oci \
+			--cache-to "$registry/bench-cache/$name-buildah" \
+			--build-arg "BASE=$base" -f "$dir/Dockerfile" -t "localhost/bench/$name:latest" "$dir" >"$work/logs/$name.prime.buildah" 2>&1 ||
+			die "priming buildah's cache failed: $(tail -n 20 "$work/logs/$name.prime.buildah")"
+		drop_buildah_storage "$work/prime-buildah/$name"
+	fi
+done
+
 for entry in "${benches[@]}"; do
 	name=${entry%%:*}
 	dir=$repo/${entry#*:}
@@ -200,6 +225,12 @@ for entry in "${benches[@]}"; do
 					--build-arg "BASE=$base" -f "$dir/Dockerfile" "$dir"
 			done
 			rm -rf "$cache"
+			mkdir -p "$cache"
+			measure "$work/samples/$name.cachefrom.strata" "$work/logs/$name.cachefrom.strata.$run" \
+				"$strata" build --progress=plain --cache-dir "$cache" "${strata_flags[@]}" \
+				--cache-from "type=registry,ref=$registry/bench-cache/$name:strata" \
+				--build-arg "BASE=$base" -f "$dir/Dockerfile" "$dir"
+			rm -rf "$cache"
 		fi
 		if $use_buildah; then
 			storage=$work/buildah/$name-$run
@@ -210,6 +241,12 @@ for entry in "${benches[@]}"; do
 					build --layers --format docker --runtime /usr/sbin/runc --isolation oci \
 					--build-arg "BASE=$base" -f "$dir/Dockerfile" -t "localhost/bench/$name:latest" "$dir"
 			done
+			drop_buildah_storage "$storage"
+			measure "$work/samples/$name.cachefrom.buildah" "$work/logs/$name.cachefrom.buildah.$run" \
+				buildah --root "$storage/root" --runroot "$storage/runroot" --storage-driver overlay \
+				build --layers --format docker --runtime /usr/sbin/runc --isolation oci \
+				--cache-from "$registry/bench-cache/$name-buildah" \
+				--build-arg "BASE=$base" -f "$dir/Dockerfile" -t "localhost/bench/$name:latest" "$dir"
 			drop_buildah_storage "$storage"
 		fi
 		log "$name: run $run of $runs done"
@@ -253,7 +290,7 @@ printf "$row_format" scenario "strata s (min-max)" "buildah s (min-max)" "strata
 scenarios_json=()
 for entry in "${benches[@]}"; do
 	name=${entry%%:*}
-	for kind in cold rebuild; do
+	for kind in cold rebuild cachefrom; do
 		cells=()
 		rss_cells=()
 		medians=()
@@ -285,6 +322,20 @@ for entry in "${benches[@]}"; do
 		scenarios_json+=("$(printf '    {"name": "%s %s", "dockerfile": "%s", "kind": "%s", %s, "ratio_strata_buildah": %s}' \
 			"$name" "$kind" "${entry#*:}/Dockerfile" "$kind" "$(join ', ' "${tools_json[@]}")" "$ratio_json")")
 	done
+done
+
+# What a registry cache buys a cold runner, per tool: cachefrom / cold, from the medians.
+for entry in "${benches[@]}"; do
+	name=${entry%%:*}
+	line="$name: cold runner with a registry cache / without:"
+	for tool in strata buildah; do
+		with=$work/samples/$name.cachefrom.$tool without=$work/samples/$name.cold.$tool
+		[ -s "$with" ] && [ -s "$without" ] || continue
+		read -r a _ _ < <(stats "$with" 1)
+		read -r b _ _ < <(stats "$without" 1)
+		line+=" $tool $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')"
+	done
+	echo "$line"
 done
 
 tool_versions=()

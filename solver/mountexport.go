@@ -41,6 +41,9 @@ func mountID(identity string) string {
 // useMount notes that a step of the build uses the cache mount identity.
 func (b *Builder) useMount(identity string) {
 	b.mu.Lock()
+	if b.usedMounts == nil {
+		b.usedMounts = map[string]bool{}
+	}
 	b.usedMounts[mountID(identity)] = true
 	b.mu.Unlock()
 }
