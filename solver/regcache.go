@@ -121,38 +121,42 @@ func (b *Builder) importCache(ctx context.Context, ref CacheRef) (int, error) {
 	for _, d := range a.Manifest.Layers {
 		blobs[d.Digest] = d
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
+	// Everything is checked before anything is used: a cache that is
+	// wrong anywhere is not used at all.
+	recs := make([]stepRecord, 0, len(doc.Records))
 	for _, e := range doc.Records {
 		d, ok := blobs[e.Layer]
 		if !ok {
-			return n, fmt.Errorf("record %s names blob %s, which the manifest does not list", e.Key, e.Layer)
+			return 0, fmt.Errorf("record %s names blob %s, which the manifest does not list", e.Key, e.Layer)
 		}
 		diffID, err := v1.NewHash(d.Annotations[annotationDiffID])
 		if err != nil {
-			return n, fmt.Errorf("blob %s: diff ID: %w", d.Digest, err)
+			return 0, fmt.Errorf("blob %s: diff ID: %w", d.Digest, err)
 		}
-		if _, seen := b.imported[e.Key]; seen {
-			continue // an earlier --cache-from wins
-		}
-		l := layer{DiffID: diffID, Digest: d.Digest, Size: d.Size, MediaType: d.MediaType}
-		b.imported[e.Key] = stepRecord{key: e.Key, layer: l, created: e.Created}
-		if _, ok := b.sources[d.Digest]; !ok {
-			b.sources[d.Digest] = a.Blob(d, diffID)
-		}
-		n++
+		recs = append(recs, stepRecord{key: e.Key, layer: layer{DiffID: diffID, Digest: d.Digest, Size: d.Size, MediaType: d.MediaType}, created: e.Created})
 	}
 	for _, m := range doc.Mounts {
-		d, ok := blobs[m.Blob]
-		if !ok {
-			return n, fmt.Errorf("cache mount %s names blob %s, which the manifest does not list", m.ID, m.Blob)
-		}
-		if _, seen := b.importedMounts[m.ID]; !seen {
-			b.importedMounts[m.ID] = a.Blob(d, v1.Hash{})
+		if _, ok := blobs[m.Blob]; !ok {
+			return 0, fmt.Errorf("cache mount %s names blob %s, which the manifest does not list", m.ID, m.Blob)
 		}
 	}
-	return n, nil
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, rec := range recs {
+		if _, seen := b.imported[rec.key]; seen {
+			continue // an earlier --cache-from wins
+		}
+		b.imported[rec.key] = rec
+		if _, ok := b.sources[rec.layer.Digest]; !ok {
+			b.sources[rec.layer.Digest] = a.Blob(blobs[rec.layer.Digest], rec.layer.DiffID)
+		}
+	}
+	for _, m := range doc.Mounts {
+		if _, seen := b.importedMounts[m.ID]; !seen {
+			b.importedMounts[m.ID] = a.Blob(blobs[m.Blob], v1.Hash{})
+		}
+	}
+	return len(recs), nil
 }
 
 // importedStep returns the layer an imported cache has for key, in the

@@ -1,0 +1,154 @@
+package solver
+
+import (
+	"context"
+	"io"
+	"log"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+
+	"github.com/stratabuild/strata/image"
+	"github.com/stratabuild/strata/layers"
+)
+
+// cacheRegistry is an in-memory registry on 127.0.0.1.
+func cacheRegistry(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// notes collects the Note events of a builder.
+type notes struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (n *notes) event(e Event) {
+	if e.Kind == Note {
+		n.mu.Lock()
+		n.lines = append(n.lines, e.Line)
+		n.mu.Unlock()
+	}
+}
+
+func (n *notes) String() string { return strings.Join(n.lines, "\n") }
+
+func TestCacheExportImport(t *testing.T) {
+	reg := cacheRegistry(t)
+	ctx := context.Background()
+
+	// A builder that made one layer for the step with key k.
+	a, err := New(Options{CacheDir: t.TempDir(), Compression: layers.Gzip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("content"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := a.store.packLayer(dir, layers.Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := hashKey("step")
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a.records[k] = stepRecord{key: k, layer: l, created: created}
+	ref := reg + "/team/cache:1"
+	if err := a.ExportCache(ctx, CacheExport{CacheRef: CacheRef{Ref: ref}, Max: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A builder on an empty cache imports the record, not the layer.
+	var n notes
+	b, err := New(Options{CacheDir: t.TempDir(), Compression: layers.Gzip, CacheFrom: []CacheRef{{Ref: ref}}, Progress: n.event})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.fetchCtx = ctx
+	b.importCaches(ctx)
+	got, ok := b.imported[k]
+	if !ok || got.layer != l || !got.created.Equal(created) {
+		t.Fatalf("imported[%s] = %+v, %v; want %+v created %s\nnotes: %s", k, got, ok, l, created, &n)
+	}
+	if b.store.blobs.Has(l.Digest) {
+		t.Errorf("the layer was downloaded by the import")
+	}
+	// Reading it fetches it, verified against the diff ID on unpacking.
+	if err := b.ensureLayerDir(got.layer); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(filepath.Join(b.store.layerDir(l.DiffID), "f")); err != nil || string(data) != "content" {
+		t.Errorf("unpacked layer has f = %q, %v", data, err)
+	}
+}
+
+func TestCacheImportRefusesBadCaches(t *testing.T) {
+	reg := cacheRegistry(t)
+	ctx := context.Background()
+	store, err := image.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := random.Layer(100, "application/vnd.oci.image.layer.v1.tar+gzip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, _ := layer.Digest()
+	diffID, _ := layer.DiffID()
+	push := func(tag string, doc any, annotations map[string]string) string {
+		raw, _ := json.Marshal(doc)
+		art, err := image.NewArtifact(cacheConfigType, raw, []v1.Layer{layer}, map[v1.Hash]map[string]string{digest: annotations})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := reg + "/bad/cache:" + tag
+		if err := image.Push(ctx, art, []string{ref}, image.WithStore(store)); err != nil {
+			t.Fatal(err)
+		}
+		return ref
+	}
+	good := cacheEntry{Key: hashKey("a"), Layer: digest}
+	missing := cacheEntry{Key: hashKey("b"), Layer: v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("0", 64)}}
+	img, _ := random.Image(10, 1)
+	plain := reg + "/bad/cache:image"
+	if err := image.Push(ctx, img, []string{plain}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, ref, note string
+	}{
+		{"unlisted blob", push("unlisted", cacheDoc{Records: []cacheEntry{good, missing}}, map[string]string{annotationDiffID: diffID.String()}), "which the manifest does not list"},
+		{"no diff ID", push("nodiff", cacheDoc{Records: []cacheEntry{good}}, nil), "diff ID"},
+		{"not json", push("notjson", "records", map[string]string{annotationDiffID: diffID.String()}), "reading its records"},
+		{"an image", plain, "is not a application/vnd.strata.cache.config.v1+json artifact"},
+		{"missing", reg + "/bad/cache:none", "not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n notes
+			b, err := New(Options{CacheDir: t.TempDir(), CacheFrom: []CacheRef{{Ref: tc.ref}}, Progress: n.event})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.importCaches(ctx)
+			if len(b.imported) != 0 {
+				t.Errorf("imported %d records from a bad cache", len(b.imported))
+			}
+			if !strings.Contains(n.String(), tc.note) {
+				t.Errorf("notes = %q, want one containing %q", n.String(), tc.note)
+			}
+		})
+	}
+}
