@@ -2,9 +2,9 @@ package solver
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log"
-	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
