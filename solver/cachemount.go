@@ -17,7 +17,9 @@ import (
 // Cache mounts (RUN --mount=type=cache) are directories that outlive
 // builds, kept under the cache directory:
 //
-//	cachemounts/<hash>/lock      held while instances are made or chosen
+//	cachemounts/<hash>/lock      held while instances are made or chosen;
+//	                             its mtime is the cache's last use
+//	cachemounts/<hash>/id        the cache's identity, for strata cache du
 //	cachemounts/<hash>/<n>/      instance n: the directory a step sees
 //	cachemounts/<hash>/<n>.lock  held by every step using instance n
 //
@@ -58,6 +60,12 @@ func (s *store) acquireCache(ctx context.Context, spec cacheSpec) (cacheDir, err
 		return cacheDir{}, fmt.Errorf("cache mount: %w", err)
 	}
 	removeUnfinished(dir)
+	// What the cache is, for strata cache du; the lock's mtime is its
+	// last use.
+	if _, err := os.Lstat(filepath.Join(dir, "id")); err != nil {
+		_ = os.WriteFile(filepath.Join(dir, "id"), []byte(spec.identity), 0o600)
+	}
+	s.use(filepath.Join(dir, "lock"))
 	if spec.sharing == instructions.MountSharingPrivate {
 		defer unlock()
 		for n := 0; ; n++ {

@@ -133,7 +133,7 @@ func TestAcquireCacheFailedInit(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(filepath.Dir(c.path))
 	for _, e := range entries {
-		if e.Name() != "0" && e.Name() != "0.lock" && e.Name() != "lock" {
+		if e.Name() != "0" && e.Name() != "0.lock" && e.Name() != "lock" && e.Name() != "id" {
 			t.Errorf("left over: %s", e.Name())
 		}
 	}

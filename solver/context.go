@@ -73,6 +73,12 @@ func (s *store) syncContext(c *frontend.Context) (m *contextMirror, release func
 		lock()
 		return nil, nil, err
 	}
+	// What the mirror is of, for strata cache du.
+	source := filepath.Join(dir, "source")
+	if old, err := os.ReadFile(source); err != nil || string(old) != c.Dir {
+		_ = os.WriteFile(source, []byte(c.Dir), 0o600)
+	}
+	s.use(index)
 	return m, lock, nil
 }
 

@@ -328,6 +328,11 @@ func (b *Builder) gitCheckout(ctx context.Context, g *gitRef, c gitCommit, keepG
 	if err := b.gitFetch(ctx, g, c, bare); err != nil {
 		return err
 	}
+	// The remote, for strata cache du.
+	if _, err := os.Lstat(filepath.Join(bare, "strata-remote")); err != nil {
+		_ = os.WriteFile(filepath.Join(bare, "strata-remote"), []byte(g.redacted()), 0o600)
+	}
+	b.store.use(bare)
 	checkoutSha := c.sha
 	if c.commit != "" && !keepGitDir {
 		checkoutSha = c.commit

@@ -111,12 +111,13 @@ func (b *Builder) unpackLayer(l v1.Layer, diffID v1.Hash) error {
 	return b.store.commitLayerDir(dir, diffID)
 }
 
-// baseLayers registers the sources of a base image's layers.
+// baseLayers registers the sources of a base image's layers and records
+// the image in the cache (for strata cache du and eviction).
 func (b *Builder) baseLayers(base *image.Base) error {
 	for _, l := range base.Layers {
 		if err := b.addSource(l); err != nil {
 			return err
 		}
 	}
-	return nil
+	return b.store.recordBase(base)
 }

@@ -115,7 +115,7 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 		return err
 	}
 	created := b.epochOr(b.opts.Now().UTC())
-	if err := b.store.saveKey(key, keyRecord{DiffID: l.DiffID, Created: created}); err != nil {
+	if err := b.store.saveKey(key, keyRecord{DiffID: l.DiffID, Created: created, Step: createdBy}); err != nil {
 		return err
 	}
 	ev.Kind, ev.Duration = StepDone, time.Since(start)

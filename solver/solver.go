@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -53,6 +54,9 @@ type Options struct {
 	// time later than it, and it is the created time of the image and of
 	// the history entries the build adds. See epoch.go.
 	SourceDateEpoch time.Time
+	// CacheMaxSize caps the cache directory, in bytes: Close evicts the
+	// least recently used entries down to it (see gc.go). 0 is no cap.
+	CacheMaxSize int64
 }
 
 // Result is a finished build.
@@ -95,6 +99,9 @@ type Builder struct {
 	// contexts are the named build contexts the build in progress has
 	// opened (see namedcontext.go).
 	contexts namedContexts
+	// lock is build.lock, held shared from the first Build to Close, so
+	// that nothing the builds made is evicted before it is exported.
+	lock *os.File
 }
 
 type pullOnce struct {
@@ -125,6 +132,47 @@ func New(opts Options) (*Builder, error) {
 	}, nil
 }
 
+// hold takes build.lock for the builds of b, once.
+func (b *Builder) hold() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lock != nil {
+		return nil
+	}
+	f, err := b.store.lockBuild(b.opts.Runtime)
+	if err != nil {
+		return fmt.Errorf("locking the cache: %w", err)
+	}
+	b.lock = f
+	return nil
+}
+
+// Close ends b's use of the cache, which the Builder's builds and the
+// images they returned need until then: it marks what they used as used
+// now and, with Options.CacheMaxSize, evicts the least recently used
+// entries down to that size, unless another build is still running on the
+// cache (the last one to finish evicts). The report says what was
+// removed; it is nil when nothing was built.
+func (b *Builder) Close(ctx context.Context) (*PruneReport, error) {
+	b.mu.Lock()
+	f := b.lock
+	b.lock = nil
+	b.mu.Unlock()
+	if f == nil {
+		return nil, nil
+	}
+	defer f.Close()
+	b.store.stampUsed(time.Now())
+	if b.opts.CacheMaxSize <= 0 || ctx.Err() != nil {
+		return &PruneReport{}, nil
+	}
+	rep, err := b.store.evictIfIdle(ctx, f, b.opts.Runtime, b.opts.CacheMaxSize)
+	if err != nil {
+		return rep, fmt.Errorf("evicting from the cache: %w", err)
+	}
+	return rep, nil
+}
+
 // Store is the content store holding the build's blobs.
 func (b *Builder) Store() *image.Store { return b.store.blobs }
 
@@ -142,11 +190,9 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 	if err := b.checkEmulation(plan); err != nil {
 		return nil, err
 	}
-	release, err := b.store.lockBuild(b.opts.Runtime)
-	if err != nil {
+	if err := b.hold(); err != nil {
 		return nil, err
 	}
-	defer release()
 	var mirror *contextMirror
 	if b.opts.Context != nil {
 		m, release, err := b.store.syncContext(b.opts.Context)

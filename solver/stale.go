@@ -16,8 +16,8 @@ import (
 // shared lock on build.lock while it runs. A build that can take the lock
 // exclusively knows no other build is running and first clears what killed
 // builds left behind (mounts, containers, work directories), then shares
-// the lock like the rest.
-func (s *store) lockBuild(runtime string) (release func(), err error) {
+// the lock like the rest. Closing the file releases the lock.
+func (s *store) lockBuild(runtime string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(s.dir, "build.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
@@ -31,7 +31,7 @@ func (s *store) lockBuild(runtime string) (release func(), err error) {
 		f.Close()
 		return nil, err
 	}
-	return func() { f.Close() }, nil
+	return f, nil
 }
 
 // clearStale removes the leftovers of builds that were killed. Only call

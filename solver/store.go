@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -22,15 +23,28 @@ import (
 //	layers/<diffid hex>/ a layer unpacked in overlay form, used as an overlay lower
 //	layers/<diffid hex>.json  the layer's blobs, one per compression
 //	keys/<key hex>.json  a step's cache record: the layer it produced
+//	images/<digest hex>.json  a base image pulled: its manifest, config and layers
 //	context/<hash>/      a mirror of a build context minus ignored files
+//	cachemounts/<hash>/  RUN --mount=type=cache directories (cachemount.go)
+//	git/<hash>.git       bare repositories of git sources (git.go)
 //	tmp/                 work in progress; renamed into place when complete
+//	runc/                runc's state of the RUN steps in progress
+//	build.lock           held shared by every build, exclusively to clear and evict (stale.go, gc.go)
+//
+// What a build uses is remembered (use) and, when it ends, the files that
+// say so get its time as their mtime (stampUsed): that is the last use the
+// size cap evicts by (gc.go).
 type store struct {
 	dir   string
 	blobs *image.Store
+
+	mu   sync.Mutex
+	used []string // files and directories used by the build, first use first
+	seen map[string]bool
 }
 
 func openStore(dir string) (*store, error) {
-	for _, sub := range []string{"layers", "keys", "context", "tmp", "runc"} {
+	for _, sub := range []string{"layers", "keys", "images", "context", "tmp", "runc"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("cache dir: %w", err)
 		}
@@ -83,9 +97,14 @@ type blobRecord struct {
 	Blobs []layer `json:"blobs"`
 }
 
+func (s *store) blobRecordPath(diffID v1.Hash) string {
+	return filepath.Join(s.dir, "layers", diffID.Hex+".json")
+}
+
 // recordBlob remembers that l's blob exists in the content store.
 func (s *store) recordBlob(l layer) error {
-	p := filepath.Join(s.dir, "layers", l.DiffID.Hex+".json")
+	p := s.blobRecordPath(l.DiffID)
+	s.use(p)
 	var rec blobRecord
 	_ = readJSON(p, &rec)
 	for _, b := range rec.Blobs {
@@ -94,6 +113,58 @@ func (s *store) recordBlob(l layer) error {
 		}
 	}
 	rec.Blobs = append(rec.Blobs, l)
+	return writeJSON(s, p, rec)
+}
+
+// imageRecord is what the cache keeps of a base image: the blobs of its
+// manifest (and index) and config, and its layers, whose blobs the layers'
+// blob records list.
+type imageRecord struct {
+	Ref      string    `json:"ref"`
+	Manifest v1.Hash   `json:"manifest"`
+	Index    *v1.Hash  `json:"index,omitempty"`
+	Config   v1.Hash   `json:"config"`
+	Layers   []v1.Hash `json:"layers"` // diff IDs, bottom first
+}
+
+// recordBase remembers a base image and the blobs of its layers, so that
+// they are counted and evicted with it and with its layers.
+func (s *store) recordBase(base *image.Base) error {
+	rec := imageRecord{Ref: base.Ref, Manifest: base.Digest, Config: base.Manifest.Config.Digest}
+	if base.Index != (v1.Hash{}) {
+		rec.Index = &base.Index
+	}
+	for _, l := range base.Layers {
+		diffID, err := l.DiffID()
+		if err != nil {
+			return err
+		}
+		d, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		size, err := l.Size()
+		if err != nil {
+			return err
+		}
+		mt, err := l.MediaType()
+		if err != nil {
+			return err
+		}
+		rec.Layers = append(rec.Layers, diffID)
+		if err := s.recordBlob(layer{DiffID: diffID, Digest: d, Size: size, MediaType: mt}); err != nil {
+			return err
+		}
+	}
+	p := filepath.Join(s.dir, "images", base.Digest.Hex+".json")
+	s.use(p)
+	var old imageRecord
+	if readJSON(p, &old) == nil && old.Ref == rec.Ref && old.Config == rec.Config && len(old.Layers) == len(rec.Layers) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
 	return writeJSON(s, p, rec)
 }
 
@@ -118,21 +189,64 @@ type keyRecord struct {
 	// rebuild with no change has the same history and digest, as in
 	// BuildKit.
 	Created time.Time `json:"created"`
+	// Step is the step's history text, for strata cache du.
+	Step string `json:"step,omitempty"`
 }
 
+func (s *store) keyPath(key v1.Hash) string {
+	return filepath.Join(s.dir, "keys", key.Hex+".json")
+}
+
+// lookupKey finds the layer a step made. A record whose layer directory is
+// gone (evicted, or never unpacked here) is a miss.
 func (s *store) lookupKey(key v1.Hash) (keyRecord, bool) {
 	var rec keyRecord
-	if readJSON(filepath.Join(s.dir, "keys", key.Hex+".json"), &rec) != nil {
+	p := s.keyPath(key)
+	if readJSON(p, &rec) != nil {
 		return rec, false
 	}
 	if rec.DiffID.Hex == "" || !s.hasLayerDir(rec.DiffID) {
 		return rec, false
 	}
+	s.use(p, s.blobRecordPath(rec.DiffID))
 	return rec, true
 }
 
 func (s *store) saveKey(key v1.Hash, rec keyRecord) error {
-	return writeJSON(s, filepath.Join(s.dir, "keys", key.Hex+".json"), rec)
+	p := s.keyPath(key)
+	s.use(p)
+	return writeJSON(s, p, rec)
+}
+
+// use notes that the build used the cache entries of paths (record files,
+// or directories that have none).
+func (s *store) use(paths ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	for _, p := range paths {
+		if !s.seen[p] {
+			s.seen[p] = true
+			s.used = append(s.used, p)
+		}
+	}
+}
+
+// stampUsed gives what the build used the time end as its mtime, the
+// first used the latest: within one build, what came first (a base, a
+// step's parent) is evicted last, so a cached step never outlives the
+// steps it was built on.
+func (s *store) stampUsed(end time.Time) {
+	s.mu.Lock()
+	used := s.used
+	s.used, s.seen = nil, nil
+	s.mu.Unlock()
+	for i, p := range used {
+		t := end.Add(-time.Duration(i) * time.Microsecond)
+		_ = os.Chtimes(p, t, t)
+	}
 }
 
 // packLayer makes (or finds) the blob of the layer in dir with compression c.

@@ -30,6 +30,7 @@ type buildFlags struct {
 	metadataFile string
 	progress     string
 	cacheDir     string
+	cacheMaxSize string
 	insecure     []string
 	compression  string
 	platforms    []string
@@ -75,6 +76,7 @@ func newBuildCommand() *cobra.Command {
 	fl.StringVar(&f.metadataFile, "metadata-file", "", "write build result metadata (JSON) to this file")
 	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain or quiet")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache directory (default $XDG_CACHE_HOME/strata)")
+	fl.StringVar(&f.cacheMaxSize, "cache-max-size", "", "after the build, evict the least recently used cache entries down to this size (e.g. 10GB, 512MiB; 0: no cap; default a tenth of the cache's filesystem, at least 2GiB)")
 	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "registry host[:port] reached over plain HTTP or untrusted TLS (repeatable)")
 	fl.StringVar(&f.compression, "compression", "gzip", "layer compression: gzip, zstd or uncompressed")
 	fl.StringArrayVar(&f.platforms, "platform", nil, `target platforms, "os/arch[/variant]", comma-separated or repeated (default: the host's); several give an image index`)
@@ -183,21 +185,17 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	if err := checkPlatformOutputs(platforms, outs); err != nil {
 		return err
 	}
-	cacheDir := f.cacheDir
-	if cacheDir == "" {
-		base := os.Getenv("XDG_CACHE_HOME")
-		if base == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return usagef("no --cache-dir and no home directory: %v", err)
-			}
-			base = filepath.Join(home, ".cache")
-		}
-		cacheDir = filepath.Join(base, "strata")
+	cacheDir, err := resolveCacheDir(f.cacheDir)
+	if err != nil {
+		return err
 	}
-	// runc and overlay need absolute paths.
-	if cacheDir, err = filepath.Abs(cacheDir); err != nil {
-		return usagef("--cache-dir: %v", err)
+	var maxSize int64
+	if f.cacheMaxSize != "" {
+		if maxSize, err = parseSize("cache-max-size", f.cacheMaxSize); err != nil {
+			return err
+		}
+	} else {
+		maxSize = solver.DefaultCacheMaxSize(cacheDir)
 	}
 
 	// The context, then the Dockerfile.
@@ -273,6 +271,7 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		AllowInsecure: allowInsecure,
 
 		SourceDateEpoch: epoch,
+		CacheMaxSize:    maxSize,
 	}
 	var prefix stagePrefix
 	if progress != nil {
@@ -282,6 +281,18 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	if err != nil {
 		return err
 	}
+	// The images are read from the cache until they are exported: only
+	// then may it evict.
+	defer func() {
+		rep, err := b.Close(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "warning: %v\n", err)
+		}
+		if rep != nil && len(rep.Removed) > 0 && progress != nil {
+			progress.printf("cache: evicted %d entries (%s) to stay under %s; it holds %s\n",
+				len(rep.Removed), humanSize(rep.Freed), humanSize(maxSize), humanSize(rep.Remaining))
+		}
+	}()
 	start := time.Now()
 	res, err := buildPlatforms(ctx, b, plans, &prefix)
 	if err != nil {

@@ -54,7 +54,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newBuildCommand(), newLintCommand(), newVersionCommand())
+	root.AddCommand(newBuildCommand(), newLintCommand(), newPruneCommand(), newCacheCommand(), newVersionCommand())
 	return root
 }
 
