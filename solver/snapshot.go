@@ -30,22 +30,41 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 	b := r.b
 	key = b.epochKey(key)
 	ev := Event{Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name}
+	cached := func() bool {
+		rec, ok := b.store.lookupKey(key)
+		if !ok {
+			return false
+		}
+		l, err := r.blobFor(rec.DiffID)
+		if err != nil {
+			return false
+		}
+		ev.Kind = StepCached
+		b.progress(ev)
+		b.count(false)
+		r.commit(key, stateKey, l, createdBy, rec.Created)
+		return true
+	}
 	if !b.opts.NoCache {
-		if rec, ok := b.store.lookupKey(key); ok {
-			l, err := r.blobFor(rec.DiffID)
-			if err == nil {
-				ev.Kind = StepCached
-				b.progress(ev)
-				b.count(false)
-				r.commit(key, stateKey, l, createdBy, rec.Created)
-				return nil
-			}
+		if cached() {
+			return nil
 		}
 		if rec, ok := r.importedStep(key); ok {
 			ev.Kind = StepCached
 			b.progress(ev)
 			b.count(false)
 			r.commit(key, stateKey, rec.layer, createdBy, rec.created)
+			return nil
+		}
+		// Another build on the cache may be running this very step:
+		// wait for it and take its result, so that builds of the same
+		// Dockerfile at once run each step once and agree.
+		unlock, err := b.store.lockStep(ctx, key)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		if cached() {
 			return nil
 		}
 	}

@@ -1,6 +1,7 @@
 package solver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sys/unix"
 
 	"github.com/stratabuild/strata/image"
 	"github.com/stratabuild/strata/layers"
@@ -216,6 +218,17 @@ func (s *store) saveKey(key v1.Hash, rec keyRecord) error {
 	p := s.keyPath(key)
 	s.use(p)
 	return writeJSON(s, p, rec)
+}
+
+// lockStep takes the lock of the step with cache key key, waiting while
+// another build runs that step, until ctx ends. The lock files are in tmp/,
+// which is emptied only when no build runs.
+func (s *store) lockStep(ctx context.Context, key v1.Hash) (unlock func(), err error) {
+	unlock, err = flockWait(ctx, filepath.Join(s.dir, "tmp", "key-"+key.Hex+".lock"), unix.LOCK_EX)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for the same step in another build: %w", err)
+	}
+	return unlock, nil
 }
 
 // use notes that the build used the cache entries of paths (record files,

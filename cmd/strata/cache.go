@@ -163,7 +163,7 @@ func printUsage(w io.Writer, u *solver.Usage, verbose bool, now time.Time) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Kind, shortID(e.ID), humanSize(e.Size), used, shorten(e.Description, 60))
 		if verbose {
 			for _, p := range e.Paths {
-				fmt.Fprintf(tw, "\t  %s\t\t\t\n", p)
+				fmt.Fprintf(tw, "\t\t\t\t  %s\n", p)
 			}
 		}
 	}

@@ -148,6 +148,21 @@ func TestKilledBuildIsCleanedUp(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(cache, "tmp")); len(entries) != 0 {
 		t.Errorf("tmp has %d entries left", len(entries))
 	}
+
+	// strata prune after a killed build clears what it left too, and the
+	// cache still builds.
+	cmd, _ = startUntilRun(t, cache, dir)
+	cmd.Process.Kill()
+	cmd.Wait()
+	mustStrata(t, "prune", "--cache-dir", cache, "--keep-storage", "1GB")
+	mounts, _ = os.ReadFile("/proc/self/mountinfo")
+	if strings.Contains(string(mounts), cache) {
+		t.Errorf("mounts under the cache dir are left after strata prune")
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cache, "tmp")); len(entries) != 0 {
+		t.Errorf("tmp has %d entries left after strata prune", len(entries))
+	}
+	mustStrata(t, "build", "--cache-dir", cache, writeContext(t, "FROM "+base+"\nRUN true\n", map[string]string{}))
 }
 
 // startUntilRun starts a build of dir and returns once its RUN has printed
