@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -68,6 +69,9 @@ func (s *store) syncContext(c *frontend.Context) (m *contextMirror, release func
 	if err := m.prune("", seen); err != nil {
 		lock()
 		return nil, nil, err
+	}
+	if !maps.Equal(old, m.files) {
+		s.grew.Store(true)
 	}
 	if err := writeJSON(s, index, m.files); err != nil {
 		lock()

@@ -514,10 +514,23 @@ func scan(dir string) (*inventory, error) {
 		}
 		return u
 	}
-	for _, e := range list("layers") {
+	layerEntries := list("layers")
+	measured := map[string]bool{}
+	for _, e := range layerEntries {
+		if hex, ok := strings.CutSuffix(e.Name(), ".size"); ok && isHex64(hex) {
+			measured[hex] = true
+		}
+	}
+	for _, e := range layerEntries {
 		p := filepath.Join(dir, "layers", e.Name())
 		info, err := e.Info()
 		if err != nil {
+			continue
+		}
+		if hex, ok := strings.CutSuffix(e.Name(), ".size"); ok && isHex64(hex) && info.Mode().IsRegular() {
+			u := layerOf(hex)
+			u.files = append(u.files, p)
+			u.own += inv.inodes.size(info)
 			continue
 		}
 		switch hex, isRecord := strings.CutSuffix(e.Name(), ".json"); {
@@ -535,8 +548,21 @@ func scan(dir string) (*inventory, error) {
 		case !isRecord && isHex64(e.Name()) && info.IsDir():
 			u := layerOf(e.Name())
 			u.dirs = append(u.dirs, p)
-			u.own += inv.inodes.tree(p)
 			u.dirTime = info.ModTime()
+			var n int64
+			if measured[e.Name()] && readJSON(p+".size", &n) == nil {
+				u.own += n
+				continue
+			}
+			// A layer from before sizes were kept: measure it once.
+			n = inodes{}.tree(p)
+			u.own += n
+			if writeJSON(&store{dir: dir}, p+".size", n) == nil && !measured[e.Name()] {
+				if info, err := os.Lstat(p + ".size"); err == nil {
+					u.files = append(u.files, p+".size")
+					u.own += info.Size()
+				}
+			}
 		default:
 			other(KindOther, p, false)
 		}

@@ -163,7 +163,10 @@ func (b *Builder) Close(ctx context.Context) (*PruneReport, error) {
 	}
 	defer f.Close()
 	b.store.stampUsed(time.Now())
-	if b.opts.CacheMaxSize <= 0 || ctx.Err() != nil {
+	b.mu.Lock()
+	ran := b.exec > 0
+	b.mu.Unlock()
+	if b.opts.CacheMaxSize <= 0 || ctx.Err() != nil || (!ran && !b.store.grew.Load()) {
 		return &PruneReport{}, nil
 	}
 	rep, err := b.store.evictIfIdle(ctx, f, b.opts.Runtime, b.opts.CacheMaxSize)

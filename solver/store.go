@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -24,6 +25,7 @@ import (
 //	blobs/sha256/<hex>   content store (image.Store): layer blobs, configs, manifests
 //	layers/<diffid hex>/ a layer unpacked in overlay form, used as an overlay lower
 //	layers/<diffid hex>.json  the layer's blobs, one per compression
+//	layers/<diffid hex>.size  the unpacked layer's size (gc.go), as JSON
 //	keys/<key hex>.json  a step's cache record: the layer it produced
 //	images/<digest hex>.json  a base image pulled: its manifest, config and layers
 //	context/<hash>/      a mirror of a build context minus ignored files
@@ -43,6 +45,10 @@ type store struct {
 	mu   sync.Mutex
 	used []string // files and directories used by the build, first use first
 	seen map[string]bool
+	// grew is set when the build added to the cache (a layer, a base
+	// image, a changed context mirror); a build that ran no step and
+	// added nothing need not check the size cap.
+	grew atomic.Bool
 }
 
 func openStore(dir string) (*store, error) {
@@ -85,6 +91,11 @@ func (s *store) tempDir(pattern string) (string, error) {
 // build committed the same layer first, that copy wins and dir is removed.
 func (s *store) commitLayerDir(dir string, diffID v1.Hash) error {
 	dst := s.layerDir(diffID)
+	// A layer never changes once in place: its size is measured once.
+	if err := writeJSON(s, dst+".size", inodes{}.tree(dir)); err != nil {
+		return fmt.Errorf("storing layer %s: %w", diffID, err)
+	}
+	s.grew.Store(true)
 	if err := os.Rename(dir, dst); err != nil {
 		if s.hasLayerDir(diffID) {
 			return os.RemoveAll(dir)
@@ -167,6 +178,7 @@ func (s *store) recordBase(base *image.Base) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
+	s.grew.Store(true)
 	return writeJSON(s, p, rec)
 }
 
