@@ -32,6 +32,7 @@ import (
 //	cachemounts/<hash>/  RUN --mount=type=cache directories (cachemount.go)
 //	git/<hash>.git       bare repositories of git sources (git.go)
 //	tmp/                 work in progress; renamed into place when complete
+//	tmp/key-<key hex>.lock    held by the build running that step (lockStep)
 //	runc/                runc's state of the RUN steps in progress
 //	build.lock           held shared by every build, exclusively to clear and evict (stale.go, gc.go)
 //
