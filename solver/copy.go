@@ -150,6 +150,7 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	}
 	keyParts := []string{"copy", base, verb, dest, op.chown, op.chmod, strings.Join(op.excludes, "\x00"), strconv.FormatBool(op.parents)}
 	var srcs []copySource
+	var named []input // the sources' files, for explain.go
 	var from *stageState // COPY --from a stage or an image: mounted when the step runs
 	keepOwner := false
 	mirror := r.mirror
@@ -164,6 +165,7 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 		} else {
 			from, keepOwner = st, true
 			keyParts = append(keyParts, "from", key.String(), joinQuoted(op.SourcePaths))
+			named = append(named, r.fromInput(op.from, key))
 		}
 	}
 	for i, p := range op.SourcePaths {
@@ -176,6 +178,7 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 			}
 			keep := op.keepGitDir != nil && *op.keepGitDir || g.keepGitDir != nil && *g.keepGitDir
 			keyParts = append(keyParts, "git", g.remote, cm.key(keep), g.subdir, strconv.FormatBool(keep), fmt.Sprint(g.submodules), g.mtime)
+			named = append(named, input{Kind: "file", Type: "git", Name: p, Value: cm.key(keep)})
 			srcs = append(srcs, copySource{root: filepath.Join(tmp, "git", strconv.Itoa(i)), path: "/", git: &gitSource{ref: g, commit: cm, keepGitDir: keep}})
 		case op.add && isURL(p):
 			unpack := op.unpack != nil && *op.unpack
@@ -185,6 +188,7 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 			}
 			s.unpack = unpack
 			keyParts = append(keyParts, "url", p, sum, strconv.FormatBool(unpack))
+			named = append(named, input{Kind: "file", Type: "f", Name: p, Value: sum})
 			srcs = append(srcs, s)
 		case from != nil:
 			s, err := parentsSource(p, op.parents)
@@ -207,6 +211,7 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 			}
 			for _, f := range found {
 				keyParts = append(keyParts, "ctx", f.src.path, f.src.pattern, f.digest, strconv.FormatBool(f.src.unpack))
+				named = append(named, treeInputs(f.src.path, &f.tree, f.digest)...)
 				srcs = append(srcs, f.src)
 			}
 		}
@@ -221,9 +226,15 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 			return err
 		}
 		keyParts = append(keyParts, "inline", name, sc.Data)
+		named = append(named, inlineInput(name, sc.Data))
 		srcs = append(srcs, copySource{root: dir, path: name})
 	}
 	key := hashKey(keyParts...)
+	r.in = append(r.stepInputs(c, false, "destination", dest, "chown", op.chown, "chmod", op.chmod,
+		"exclude", strings.Join(op.excludes, " "), "parents", strconv.FormatBool(op.parents), "link", strconv.FormatBool(link)), named...)
+	if link {
+		r.in = dropParent(r.in)
+	}
 	createdBy := copyHistory(verb, op) + " # buildkit"
 
 	mutate := func(rootfs string) error {
@@ -394,6 +405,7 @@ func checkRequired(root, rel string) error {
 type found struct {
 	src    copySource
 	digest string
+	tree   treeLines // what the digest was made of (see explain.go)
 }
 
 // mirrorSources resolves s in a context mirror: wildcards expanded,
@@ -424,17 +436,19 @@ func mirrorSources(m *contextMirror, s copySource, excludes []string) ([]found, 
 			return nil, err
 		}
 		h := sha256.New()
+		var tree treeLines
+		w := io.MultiWriter(h, &tree)
 		if s.pattern == "" && len(excludes) == 0 {
-			err = m.digestTree(h, rel)
+			err = m.digestTree(w, rel)
 		} else {
-			err = m.digestMatching(h, rel, s.pattern, excludes)
+			err = m.digestMatching(w, rel, s.pattern, excludes)
 		}
 		if err != nil {
 			return nil, err
 		}
 		src := s
 		src.root, src.path = m.dir, rel
-		out = append(out, found{src: src, digest: fmt.Sprintf("%x", h.Sum(nil))})
+		out = append(out, found{src: src, digest: fmt.Sprintf("%x", h.Sum(nil)), tree: tree})
 	}
 	return out, nil
 }
@@ -688,6 +702,7 @@ func (r *stageRun) dispatchWorkdir(ctx context.Context, c *instructions.WorkdirC
 	}
 	user := r.st.cfg.Config.User
 	key := hashKey("workdir", r.st.key.String(), wd, user)
+	r.in = r.stepInputs(c, false, "workdir", wd, "user", user)
 	return r.fsStep(ctx, key, "WORKDIR "+wd, func(rootfs string) error {
 		var chown fscopy.Chowner
 		if user != "" {

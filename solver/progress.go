@@ -17,6 +17,8 @@ const (
 	// Note: something the user should know that is not a step, such as
 	// a cache that could not be imported; Line is set, Stage may be empty.
 	Note
+	// StepPlanned: in a dry run, a step that would run; Miss says why.
+	StepPlanned
 )
 
 // Event is a progress report. The solver never prints; a caller that
@@ -29,4 +31,8 @@ type Event struct {
 	Name     string // the instruction, e.g. "RUN make"
 	Line     string // StepLog: one line of output
 	Duration time.Duration
+	// Miss is, for the StepStart, StepDone and StepPlanned events of a
+	// step that the cache decides (not FROM), why it was not found in the
+	// cache.
+	Miss *CacheMiss
 }

@@ -167,8 +167,8 @@ func (r *stageRun) importedStep(key v1.Hash) (stepRecord, bool) {
 	b.mu.Lock()
 	rec, ok := b.imported[key]
 	b.mu.Unlock()
-	if !ok {
-		return stepRecord{}, false
+	if !ok || b.opts.DryRun {
+		return rec, ok // a dry run fetches and writes nothing
 	}
 	if rec.layer.MediaType != b.opts.Compression.MediaType() {
 		if err := b.ensureLayerDir(rec.layer); err != nil {

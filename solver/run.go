@@ -76,6 +76,8 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 		keyParts = append(keyParts, "security=insecure")
 	}
 	key := hashKey(keyParts...)
+	r.in = r.stepInputs(c, true, "command", joinQuoted(args), "user", cfg.User, "workdir", cfg.WorkingDir,
+		"network", network.String(), "script", fmt.Sprint(pipe), "mounts", joinQuoted(mountKey), "insecure", fmt.Sprint(insecure))
 	createdBy := "RUN " + runHistory(args, r.st.args, env) + " # buildkit"
 
 	return r.fsStep(ctx, key, createdBy, func(rootfs string) error {

@@ -35,14 +35,19 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 		if !ok {
 			return false
 		}
-		l, err := r.blobFor(rec.DiffID)
+		l, err := layer{DiffID: rec.DiffID}, error(nil)
+		if !b.opts.DryRun {
+			l, err = r.blobFor(rec.DiffID)
+		}
 		if err != nil {
 			return false
 		}
 		ev.Kind = StepCached
 		b.progress(ev)
 		b.count(false)
+		r.reportStep(true, nil)
 		r.commit(key, stateKey, l, createdBy, rec.Created)
+		r.recordStep(key, stateKey)
 		return true
 	}
 	if !b.opts.NoCache {
@@ -53,9 +58,13 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 			ev.Kind = StepCached
 			b.progress(ev)
 			b.count(false)
+			r.reportStep(true, nil)
 			r.commit(key, stateKey, rec.layer, createdBy, rec.created)
+			r.recordStep(key, stateKey)
 			return nil
 		}
+	}
+	if !b.opts.NoCache && !b.opts.DryRun {
 		// Another build on the cache may be running this very step:
 		// wait for it and take its result, so that builds of the same
 		// Dockerfile at once run each step once and agree.
@@ -67,6 +76,17 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 		if cached() {
 			return nil
 		}
+	}
+	ev.Miss = r.explainMiss(key)
+	r.reportStep(false, ev.Miss)
+	if b.opts.DryRun {
+		// Later steps need only this step's key.
+		ev.Kind = StepPlanned
+		b.progress(ev)
+		b.count(true)
+		r.commit(key, stateKey, layer{}, createdBy, time.Time{})
+		r.recordStep(key, stateKey)
+		return nil
 	}
 	var lowers []string
 	if over != nil {
@@ -141,6 +161,7 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 	b.progress(ev)
 	b.count(true)
 	r.commit(key, stateKey, l, createdBy, created)
+	r.recordStep(key, stateKey)
 	return nil
 }
 

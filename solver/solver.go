@@ -57,6 +57,11 @@ type Options struct {
 	// CacheMaxSize caps the cache directory, in bytes: Close evicts the
 	// least recently used entries down to it (see gc.go). 0 is no cap.
 	CacheMaxSize int64
+	// DryRun plans the build without running it: steps found in the
+	// cache count as cached, the others are reported (StepPlanned) and
+	// skipped; nothing is run, copied, written to the cache or assembled.
+	// Base images are resolved but not unpacked.
+	DryRun bool
 }
 
 // Result is a finished build.
@@ -69,6 +74,9 @@ type Result struct {
 	// Executed and Cached count the filesystem steps that ran and the ones
 	// that came from the cache.
 	Executed, Cached int
+	// Steps are the build's steps in stage and step order, with the
+	// reason of each cache miss.
+	Steps []StepReport
 }
 
 // Builder runs builds against one cache directory.
@@ -102,6 +110,7 @@ type Builder struct {
 	// lock is build.lock, held shared from the first Build to Close, so
 	// that nothing the builds made is evicted before it is exported.
 	lock *os.File
+	ex       explainer // see explain.go
 }
 
 type pullOnce struct {
@@ -187,12 +196,15 @@ func (b *Builder) progress(e Event) {
 
 // Build runs plan and assembles the target stage's image.
 func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, error) {
-	if err := b.checkRuntime(plan); err != nil {
-		return nil, err
+	if !b.opts.DryRun {
+		if err := b.checkRuntime(plan); err != nil {
+			return nil, err
+		}
+		if err := b.checkEmulation(plan); err != nil {
+			return nil, err
+		}
 	}
-	if err := b.checkEmulation(plan); err != nil {
-		return nil, err
-	}
+	b.ex.take()
 	if err := b.hold(); err != nil {
 		return nil, err
 	}
@@ -259,6 +271,11 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	if b.opts.DryRun {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return &Result{Platform: plan.Platform, Executed: b.exec, Cached: b.hits, Steps: b.ex.take()}, nil
+	}
 	final := results[plan.Target].st
 	b.mu.Lock()
 	b.finals = append(b.finals, final)
@@ -268,6 +285,7 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 		return nil, err
 	}
 	res.Platform = plan.Platform
+	res.Steps = b.ex.take()
 	return res, nil
 }
 

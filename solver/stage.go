@@ -37,6 +37,7 @@ type stageRun struct {
 	step  int
 	total int
 	name  string // current step's display text
+	in    []input // current step's named inputs (see explain.go)
 }
 
 func (r *stageRun) errorf(cmd instructions.Command, format string, args ...any) error {
@@ -70,6 +71,7 @@ func (r *stageRun) run(ctx context.Context) (*stageState, error) {
 		platform := stagePlatform(r.plan, s)
 		r.st = &stageState{cfg: scratchConfig(platform), key: hashKey("scratch", platform)}
 		r.st.env = slices.Clone(r.st.cfg.Config.Env)
+		r.noteBase(r.st.key, "scratch", "")
 	default:
 		r.begin("FROM " + s.Base)
 		r.b.progress(Event{Kind: StepStart, Stage: s.DisplayName(), Step: r.step, Total: r.total, Name: r.name})
@@ -84,6 +86,7 @@ func (r *stageRun) run(ctx context.Context) (*stageState, error) {
 		// gives other results under another architecture (an image of
 		// scripts and data can serve every platform).
 		r.st.key = hashKey("platform", platform, r.st.key.String())
+		r.noteBase(r.st.key, s.Base, base.Digest.String())
 		r.b.progress(Event{Kind: StepDone, Stage: s.DisplayName(), Step: r.step, Total: r.total, Name: r.name, Duration: time.Since(start)})
 	}
 
@@ -220,7 +223,7 @@ func fillHistoryTimes(h []v1.History) time.Time {
 }
 
 func (r *stageRun) dispatch(ctx context.Context, cmd instructions.Command) error {
-	r.name = ""
+	r.name, r.in = "", nil
 	if _, isArg := cmd.(*instructions.ArgCommand); !isArg {
 		if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
 			if err := ex.Expand(r.expander()); err != nil {
