@@ -43,6 +43,8 @@ type buildFlags struct {
 	epoch        string
 	cacheFrom    []string
 	cacheTo      []string
+	explainCache bool
+	plan         bool
 }
 
 func newBuildCommand() *cobra.Command {
@@ -74,7 +76,9 @@ func newBuildCommand() *cobra.Command {
 	fl.StringArrayVar(&f.labels, "label", nil, "set an image label K=V (repeatable)")
 	fl.StringVar(&f.iidfile, "iidfile", "", "write the image digest to this file")
 	fl.StringVar(&f.metadataFile, "metadata-file", "", "write build result metadata (JSON) to this file")
-	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain or quiet")
+	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain, rawjson (one JSON object per line) or quiet")
+	fl.BoolVar(&f.explainCache, "explain-cache", false, "say for each step that runs why the cache did not have it (plain progress)")
+	fl.BoolVar(&f.plan, "plan", false, "print the steps, cached or to run and why, without running anything (no RUN, no COPY, no export)")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache directory (default $XDG_CACHE_HOME/strata)")
 	fl.StringVar(&f.cacheMaxSize, "cache-max-size", "", "after the build, evict the least recently used cache entries down to this size (e.g. 10GB, 512MiB; 0: no cap; default a tenth of the cache's filesystem, at least 2GiB)")
 	fl.StringArrayVar(&f.insecure, "insecure-registry", nil, "registry host[:port] reached over plain HTTP or untrusted TLS (repeatable)")
@@ -133,13 +137,15 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		}
 		cacheTo = append(cacheTo, c)
 	}
-	var progress *plainProgress
+	var progress renderer
 	switch f.progress {
 	case "auto", "tty", "plain":
-		progress = &plainProgress{w: stderr}
+		progress = &plainProgress{w: stderr, explain: f.explainCache}
+	case "rawjson":
+		progress = newJSONProgress(stderr)
 	case "quiet":
 	default:
-		return usagef("--progress %q: want auto, tty, plain or quiet", f.progress)
+		return usagef("--progress %q: want auto, tty, plain, rawjson or quiet", f.progress)
 	}
 	var outs []output
 	for _, s := range f.outputs {
@@ -269,6 +275,7 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 		Secrets:       secrets,
 		SSH:           agents,
 		AllowInsecure: allowInsecure,
+		DryRun:        f.plan,
 
 		SourceDateEpoch: epoch,
 		CacheMaxSize:    maxSize,
@@ -293,6 +300,9 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 				len(rep.Removed), humanSize(rep.Freed), humanSize(maxSize), humanSize(rep.Remaining))
 		}
 	}()
+	if f.plan {
+		return runPlan(ctx, b, plans, &prefix, cmd.OutOrStdout(), progress)
+	}
 	start := time.Now()
 	res, err := buildPlatforms(ctx, b, plans, &prefix)
 	if err != nil {
@@ -343,6 +353,7 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 			"containerimage.digest": digest.String(),
 			"strata.steps.executed": res.executed,
 			"strata.steps.cached":   res.cached,
+			"strata.steps":          res.steps,
 		}
 		if res.img != nil {
 			configDigest, err := res.img.ConfigName()

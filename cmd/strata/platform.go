@@ -19,6 +19,7 @@ type artifact struct {
 	idx v1.ImageIndex // several platforms
 	// executed and cached count the steps of all platforms.
 	executed, cached int
+	steps            []stepEntry
 }
 
 // digest is the image's digest, or the index's.
@@ -72,6 +73,7 @@ func buildPlatforms(ctx context.Context, b *solver.Builder, plans []*frontend.Pl
 	multi := len(plans) > 1
 	var images []image.PlatformImage
 	var last *solver.Result
+	var steps []stepEntry
 	for _, plan := range plans {
 		if multi {
 			prefix.set(plan.Platform + " ")
@@ -88,10 +90,11 @@ func buildPlatforms(ctx context.Context, b *solver.Builder, plans []*frontend.Pl
 			return nil, err
 		}
 		images = append(images, image.PlatformImage{Platform: *p, Image: res.Image})
+		steps = append(steps, stepEntries(res, multi)...)
 		last = res
 	}
 	// The Builder counts across builds: the last result has the totals.
-	a := &artifact{executed: last.Executed, cached: last.Cached}
+	a := &artifact{executed: last.Executed, cached: last.Cached, steps: steps}
 	if !multi {
 		a.img = last.Image
 		return a, nil
