@@ -150,7 +150,7 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	}
 	keyParts := []string{"copy", base, verb, dest, op.chown, op.chmod, strings.Join(op.excludes, "\x00"), strconv.FormatBool(op.parents)}
 	var srcs []copySource
-	var named []input // the sources' files, for explain.go
+	var named []input    // the sources' files, for explain.go
 	var from *stageState // COPY --from a stage or an image: mounted when the step runs
 	keepOwner := false
 	mirror := r.mirror

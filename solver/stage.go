@@ -36,7 +36,7 @@ type stageRun struct {
 	st    *stageState
 	step  int
 	total int
-	name  string // current step's display text
+	name  string  // current step's display text
 	in    []input // current step's named inputs (see explain.go)
 }
 
