@@ -23,16 +23,16 @@ import (
 // instruction as written, the variables it reads, the files it copies
 // (path, content digest, mode), its settings (user, working directory,
 // ...), the source of COPY --from, and what it stands on (the base image
-// or the earlier step). After a step is built the inputs are stored by
-// cache key, and the step's identity (Dockerfile, stage, step number)
-// points at the last key it had. On a miss, the inputs of the last build
+// or the earlier step). After a step is built or found in the cache, its
+// key and inputs are stored under the step's identity (context,
+// Dockerfile, platform, stage, step number). On a miss, the inputs of the last build
 // of the same step are compared with the current ones in a fixed order of
 // kinds (see kindOrder), and the first difference is the explanation.
 //
-// On disk, under the cache directory:
+// On disk, under the cache directory, one record per step identity:
 //
-//	explain/inputs/<key hex>.json   a step's named inputs
-//	explain/last/<identity hex>     the key the step last had
+//	explain/<identity hex>.json   the key and named inputs the step last had
+//	explain/<identity hex>.key    that key alone (read on every cache hit)
 //
 // Variables: a RUN reads the whole environment; other steps read the
 // variables their instruction names. A variable is a build arg when an
@@ -342,8 +342,17 @@ func (r *stageRun) stepIdentity() string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (s *store) explainPaths(identity string, key v1.Hash) (last, inputs string) {
-	return filepath.Join(s.dir, "explain", "last", identity), filepath.Join(s.dir, "explain", "inputs", key.Hex+".json")
+// explainRecord is what the last build of a step left: its key and inputs.
+type explainRecord struct {
+	Key    string  `json:"key"`
+	Inputs []input `json:"inputs"`
+}
+
+// explainPaths are the files of the step identity: its record, and its
+// key alone, which a cache hit reads to see whether the record is current.
+func (s *store) explainPaths(identity string) (record, key string) {
+	p := filepath.Join(s.dir, "explain", identity)
+	return p + ".json", p + ".key"
 }
 
 // explainMiss says why the step with cache key key missed.
@@ -351,24 +360,15 @@ func (r *stageRun) explainMiss(key v1.Hash) *CacheMiss {
 	if r.b.opts.NoCache {
 		return &CacheMiss{Kind: "no-cache", Text: "--no-cache is set"}
 	}
-	last, _ := r.b.store.explainPaths(r.stepIdentity(), key)
-	data, err := os.ReadFile(last)
-	if err != nil {
+	record, _ := r.b.store.explainPaths(r.stepIdentity())
+	var old explainRecord
+	if readJSON(record, &old) != nil {
 		return &CacheMiss{Kind: "new", Text: "no earlier build of this step is recorded"}
 	}
-	oldKey, err := v1.NewHash(strings.TrimSpace(string(data)))
-	if err != nil {
-		return &CacheMiss{Kind: "new", Text: "no earlier build of this step is recorded"}
-	}
-	if oldKey == key {
+	if old.Key == key.String() {
 		return &CacheMiss{Kind: "evicted", Text: "this step was built with the same inputs before, but its result is no longer in the cache"}
 	}
-	var old []input
-	_, p := r.b.store.explainPaths("", oldKey)
-	if readJSON(p, &old) != nil {
-		return &CacheMiss{Kind: "new", Text: "no earlier build of this step is recorded"}
-	}
-	if m := diffInputs(old, r.in); m != nil {
+	if m := diffInputs(old.Inputs, r.in); m != nil {
 		return m
 	}
 	return &CacheMiss{Kind: "other", Text: "an input of the step that has no name here changed"}
@@ -383,25 +383,21 @@ func (r *stageRun) recordStep(key, stateKey v1.Hash) {
 	if r.b.opts.DryRun {
 		return
 	}
-	last, inputs := r.b.store.explainPaths(r.stepIdentity(), key)
-	if data, err := os.ReadFile(last); err == nil && strings.TrimSpace(string(data)) == key.String() {
+	record, keyFile := r.b.store.explainPaths(r.stepIdentity())
+	if data, err := os.ReadFile(keyFile); err == nil && strings.TrimSpace(string(data)) == key.String() {
 		return
 	}
-	for _, d := range []string{filepath.Dir(last), filepath.Dir(inputs)} {
-		if os.MkdirAll(d, 0o700) != nil {
-			return
-		}
+	if os.MkdirAll(filepath.Dir(record), 0o700) != nil {
+		return
 	}
-	if _, err := os.Stat(inputs); err != nil {
-		in := r.in
-		if in == nil {
-			in = []input{}
-		}
-		if writeJSON(r.b.store, inputs, in) != nil {
-			return
-		}
+	in := r.in
+	if in == nil {
+		in = []input{}
 	}
-	_ = writeBytes(r.b.store, last, []byte(key.String()+"\n"))
+	if writeJSON(r.b.store, record, explainRecord{Key: key.String(), Inputs: in}) != nil {
+		return
+	}
+	_ = writeBytes(r.b.store, keyFile, []byte(key.String()+"\n"))
 }
 
 // reportStep adds the step to the build's list of steps.
