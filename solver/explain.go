@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -202,6 +203,9 @@ func (r *stageRun) stepInputs(cmd instructions.Command, allVars bool, settings .
 	}
 	for i := 0; i+1 < len(settings); i += 2 {
 		in = append(in, input{Kind: "setting", Name: settings[i], Value: settings[i+1]})
+	}
+	if e := r.b.opts.SourceDateEpoch; !e.IsZero() {
+		in = append(in, input{Kind: "setting", Name: "SOURCE_DATE_EPOCH", Value: e.UTC().Format(time.RFC3339Nano)})
 	}
 	return append(in, r.b.ex.parentOf(r.st.key))
 }
