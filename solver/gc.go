@@ -30,6 +30,8 @@ import (
 //	context      context/<hash>/ and its lock: a build context's mirror
 //	cache-mount  cachemounts/<hash>/: a RUN --mount=type=cache directory
 //	git          git/<hash>.git and its lock: a bare repository
+//	explain      a file of explain/: what a step's last build read, to
+//	             explain its next cache miss
 //
 // tmp/ and runc/ ("temporary") hold the work of running builds and are
 // emptied whenever no build runs; anything else ("other": build.lock, files
@@ -59,6 +61,7 @@ const (
 	KindContext    = "context"
 	KindCacheMount = "cache-mount"
 	KindGit        = "git"
+	KindExplain    = "explain"
 	KindTemporary  = "temporary"
 	KindOther      = "other"
 )
@@ -692,8 +695,14 @@ func scan(dir string) (*inventory, error) {
 		func(d string) string { return d },
 		func(d string) string { return filepath.Join(d, "strata-remote") })
 
+	// The explanation records of steps (explain.go): small files, each
+	// evictable on its own; a step without one reads as never built.
+	for _, e := range list("explain") {
+		other(KindExplain, filepath.Join(dir, "explain", e.Name()), true)
+	}
+
 	// The rest of the top level.
-	known := map[string]bool{"blobs": true, "layers": true, "keys": true, "images": true, "context": true, "cachemounts": true, "git": true}
+	known := map[string]bool{"blobs": true, "layers": true, "keys": true, "images": true, "context": true, "cachemounts": true, "git": true, "explain": true}
 	for _, e := range top {
 		p := filepath.Join(dir, e.Name())
 		switch {
