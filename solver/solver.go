@@ -110,7 +110,7 @@ type Builder struct {
 	// lock is build.lock, held shared from the first Build to Close, so
 	// that nothing the builds made is evicted before it is exported.
 	lock *os.File
-	ex       explainer // see explain.go
+	ex   explainer // see explain.go
 }
 
 type pullOnce struct {
