@@ -323,7 +323,7 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 		return nil
 	}
 	if link {
-		return r.fsStepOver(ctx, key, hashKey("link", r.st.key.String(), key.String()), nil, createdBy, mutate)
+		return r.fsStepOver(ctx, key, nil, createdBy, mutate)
 	}
 	return r.fsStep(ctx, key, createdBy, mutate)
 }

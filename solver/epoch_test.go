@@ -44,7 +44,7 @@ func TestAssembleEpoch(t *testing.T) {
 		{CreatedBy: "base", Created: v1.Time{Time: baseTime}, EmptyLayer: true},
 	}}}}
 	r.addHistory("ENV A=1", false)
-	r.commit(hashKey("k"), hashKey("k"), layer{}, "RUN true", baseTime) // as a cache record might say
+	r.commit(hashKey("k"), layer{}, "RUN true", baseTime) // as a cache record might say
 	// A layer{} has no blob to assemble: drop it, keep its history entry.
 	r.st.layers = nil
 	r.st.cfg.History[len(r.st.cfg.History)-1].EmptyLayer = true

@@ -382,8 +382,8 @@ func (r *stageRun) explainMiss(key v1.Hash) *CacheMiss {
 // for the next build, its inputs and key; for this one, what its state key
 // stands for. A dry run writes nothing. Explanations are advice: a record
 // that cannot be written leaves the next build with an older one.
-func (r *stageRun) recordStep(key, stateKey v1.Hash) {
-	r.b.ex.describe(stateKey, input{Kind: "step", Name: r.stepDesc()})
+func (r *stageRun) recordStep(key v1.Hash) {
+	r.b.ex.describe(r.st.key, input{Kind: "step", Name: r.stepDesc()})
 	if r.b.opts.DryRun {
 		return
 	}

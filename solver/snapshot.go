@@ -18,15 +18,14 @@ import (
 // overlay of the stage's filesystem mounted at rootfs and the overlay's
 // upper directory becomes the new layer.
 func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mutate func(rootfs string) error) error {
-	return r.fsStepOver(ctx, key, key, r.st, createdBy, mutate)
+	return r.fsStepOver(ctx, key, r.st, createdBy, mutate)
 }
 
 // fsStepOver is fsStep with the filesystem that mutate changes given as
-// the state over (nil is an empty filesystem) and the key of the
-// stage's filesystem after the step given apart from the cache key: COPY
-// --link makes its layer over nothing, cached under a key of its own
-// input, and lays it on the stage.
-func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *stageState, createdBy string, mutate func(rootfs string) error) error {
+// the state over (nil is an empty filesystem): COPY --link makes its layer
+// over nothing, cached under a key of its own input, and lays it on the
+// stage.
+func (r *stageRun) fsStepOver(ctx context.Context, key v1.Hash, over *stageState, createdBy string, mutate func(rootfs string) error) error {
 	b := r.b
 	key = b.epochKey(key)
 	ev := Event{Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name}
@@ -46,8 +45,8 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 		b.progress(ev)
 		b.count(false)
 		r.reportStep(true, nil)
-		r.commit(key, stateKey, l, createdBy, rec.Created)
-		r.recordStep(key, stateKey)
+		r.commit(key, l, createdBy, rec.Created)
+		r.recordStep(key)
 		return true
 	}
 	if !b.opts.NoCache {
@@ -59,8 +58,8 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 			b.progress(ev)
 			b.count(false)
 			r.reportStep(true, nil)
-			r.commit(key, stateKey, rec.layer, createdBy, rec.created)
-			r.recordStep(key, stateKey)
+			r.commit(key, rec.layer, createdBy, rec.created)
+			r.recordStep(key)
 			return nil
 		}
 	}
@@ -84,8 +83,8 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 		ev.Kind = StepPlanned
 		b.progress(ev)
 		b.count(true)
-		r.commit(key, stateKey, layer{}, createdBy, time.Time{})
-		r.recordStep(key, stateKey)
+		r.commit(key, layer{}, createdBy, time.Time{})
+		r.recordStep(key)
 		return nil
 	}
 	var lowers []string
@@ -160,8 +159,8 @@ func (r *stageRun) fsStepOver(ctx context.Context, key, stateKey v1.Hash, over *
 	ev.Kind, ev.Duration = StepDone, time.Since(start)
 	b.progress(ev)
 	b.count(true)
-	r.commit(key, stateKey, l, createdBy, created)
-	r.recordStep(key, stateKey)
+	r.commit(key, l, createdBy, created)
+	r.recordStep(key)
 	return nil
 }
 
@@ -185,16 +184,21 @@ func (r *stageRun) blobFor(diffID v1.Hash) (layer, error) {
 	return l, b.store.recordBlob(l)
 }
 
-// commit lays the layer l that the step with the cache key key made over
-// the stage, whose filesystem then has the key stateKey.
-func (r *stageRun) commit(key, stateKey v1.Hash, l layer, createdBy string, created time.Time) {
+// commit lays the layer l, which the step with the cache key key made,
+// over the stage. The stage's key then names its filesystem by content:
+// the key before and the layer's diff ID, not the step's cache key. So a
+// step's cache record is only ever reused over the very layers it was made
+// on: if a step below runs again and makes other bytes (a RUN that is not
+// reproducible, a cache record evicted, an imported cache made elsewhere),
+// the steps above miss rather than lay their old layers over new ones.
+func (r *stageRun) commit(key v1.Hash, l layer, createdBy string, created time.Time) {
 	rec := stepRecord{key: key, layer: l, created: created}
 	r.b.mu.Lock()
 	r.b.records[key] = rec
 	r.b.mu.Unlock()
 	r.st.records = append(r.st.records, rec)
 	created = r.b.epochOr(created) // whatever a cache record says
-	r.st.key = stateKey
+	r.st.key = hashKey("layer", r.st.key.String(), l.DiffID.String())
 	r.st.layers = append(r.st.layers, l)
 	r.st.cfg.History = append(r.st.cfg.History, v1.History{
 		Created:   v1.Time{Time: created},

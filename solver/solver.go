@@ -405,7 +405,7 @@ func (s *stageState) clone() *stageState {
 
 // cacheFormat versions the cache keys: a strata whose keys or key records
 // mean something new changes it, and older entries are simply not found.
-const cacheFormat = "strata-cache-2"
+const cacheFormat = "strata-cache-3"
 
 func hashKey(parts ...string) v1.Hash {
 	h := sha256.New()

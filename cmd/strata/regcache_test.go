@@ -144,8 +144,7 @@ func TestRegistryCache(t *testing.T) {
 	// Runner A builds from nothing and exports both kinds of cache.
 	runnerA := t.TempDir()
 	a, _ := cacheBuild(t, runnerA, ctxDir, "-t", reg+"/team/app:1", "--push",
-		"--cache-to", "type=registry,ref="+reg+"/team/cache:max,mode=max",
-		"--cache-to", "type=registry,ref="+reg+"/team/cache:min")
+		"--cache-to", "type=registry,ref="+reg+"/team/cache:max,mode=max")
 	if a.Executed != allSteps || !digestRE.MatchString(a.Digest) {
 		t.Fatalf("runner A: %+v, want %d steps run", a, allSteps)
 	}
@@ -203,13 +202,16 @@ func TestRegistryCache(t *testing.T) {
 
 	t.Run("min", func(t *testing.T) {
 		// mode=min keeps only the final stage's steps: the build stage
-		// runs again, and the final stage hits.
-		m, r := cacheBuild(t, t.TempDir(), ctxDir, "--cache-from", "type=registry,ref="+reg+"/team/cache:min")
+		// runs again, and the final stage hits if the build stage made
+		// the same layers, which SOURCE_DATE_EPOCH makes it do.
+		epoch := []string{"--source-date-epoch", "1700000000"}
+		e, _ := cacheBuild(t, t.TempDir(), ctxDir, append(epoch, "--cache-to", "type=registry,ref="+reg+"/team/cache:min")...)
+		m, r := cacheBuild(t, t.TempDir(), ctxDir, append(epoch, "--cache-from", "type=registry,ref="+reg+"/team/cache:min")...)
 		if m.Executed != buildSteps || m.Cached != allSteps-buildSteps {
 			t.Errorf("with the min cache, %d steps ran and %d hit, want %d and %d\n%s", m.Executed, m.Cached, buildSteps, allSteps-buildSteps, r.stderr)
 		}
-		if m.Digest != a.Digest {
-			t.Errorf("with the min cache the build gave %s, want %s", m.Digest, a.Digest)
+		if m.Digest != e.Digest {
+			t.Errorf("with the min cache the build gave %s, want %s", m.Digest, e.Digest)
 		}
 	})
 
@@ -266,4 +268,39 @@ RUN --mount=type=cache,id=pkgs,target=/var/cache/pkgs \
 			wantFile(t, filepath.Join(root, "seen"), tc.want)
 		})
 	}
+}
+
+func TestCacheNeverMixesLayers(t *testing.T) {
+	requireE2E(t, "runc", "docker-registry")
+	reg := testregistry.Start(t)
+	base := busyboxBase(t, reg, t.TempDir())
+	// The build stage is not reproducible: each run makes other bytes.
+	ctxDir := writeContext(t, `FROM `+base+` AS build
+RUN head -c 16 /dev/urandom | od -An -tx1 > /rand
+FROM `+base+`
+COPY --from=build /rand /rand
+RUN cp /rand /rand.copy
+`, map[string]string{})
+	rootA, rootB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	cacheBuild(t, t.TempDir(), ctxDir, "-o", "type=local,dest="+rootA, "--cache-to", "type=registry,ref="+reg+"/c/mix:min")
+	// With the min cache, runner B runs the build stage again and gets
+	// other random bytes; the final stage's records were made over runner
+	// A's bytes, so they must not be used: the image has B's bytes, and
+	// its copy agrees.
+	m, r := cacheBuild(t, t.TempDir(), ctxDir, "-o", "type=local,dest="+rootB, "--cache-from", "type=registry,ref="+reg+"/c/mix:min")
+	if m.Executed != 3 {
+		t.Errorf("runner B ran %d steps, want 3 (the build stage made other bytes)\n%s", m.Executed, r.stderr)
+	}
+	a, err := os.ReadFile(filepath.Join(rootA, "rand"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(rootB, "rand"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) == string(b) {
+		t.Errorf("runner B's image has runner A's random bytes %q", a)
+	}
+	wantFile(t, filepath.Join(rootB, "rand.copy"), string(b))
 }
