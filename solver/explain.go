@@ -338,6 +338,15 @@ func (r *stageRun) stepIdentity() string {
 	if c := r.b.opts.Context; c != nil {
 		dir, _ = filepath.Abs(c.Dir)
 	}
+	return r.identity(dir)
+}
+
+// portableIdentity is stepIdentity without the context's folder, which
+// differs from runner to runner: it names the step in an exported cache,
+// which is itself the cache of one project.
+func (r *stageRun) portableIdentity() string { return r.identity("") }
+
+func (r *stageRun) identity(dir string) string {
 	stage := r.stage.Name
 	if stage == "" {
 		stage = "#" + strconv.Itoa(r.stage.Index)
@@ -367,7 +376,16 @@ func (r *stageRun) explainMiss(key v1.Hash) *CacheMiss {
 	record, _ := r.b.store.explainPaths(r.stepIdentity())
 	var old explainRecord
 	if readJSON(record, &old) != nil {
-		return &CacheMiss{Kind: "new", Text: "no earlier build of this step is recorded"}
+		// A runner that starts empty compares with the build that
+		// exported the cache it imported.
+		r.b.mu.Lock()
+		imported, ok := r.b.importedExplains[r.portableIdentity()]
+		r.b.mu.Unlock()
+		// The import is read before any step, so it is there by now.
+		if !ok {
+			return &CacheMiss{Kind: "new", Text: "no earlier build of this step is recorded"}
+		}
+		old = imported
 	}
 	if old.Key == key.String() {
 		return &CacheMiss{Kind: "evicted", Text: "this step was built with the same inputs before, but its result is no longer in the cache"}
@@ -387,6 +405,17 @@ func (r *stageRun) recordStep(key v1.Hash) {
 	if r.b.opts.DryRun {
 		return
 	}
+	in := r.in
+	if in == nil {
+		in = []input{}
+	}
+	rec := explainRecord{Key: key.String(), Inputs: in}
+	r.b.mu.Lock()
+	if r.b.explains == nil {
+		r.b.explains = map[string]explainRecord{}
+	}
+	r.b.explains[r.portableIdentity()] = rec // for an exported cache
+	r.b.mu.Unlock()
 	record, keyFile := r.b.store.explainPaths(r.stepIdentity())
 	if data, err := os.ReadFile(keyFile); err == nil && strings.TrimSpace(string(data)) == key.String() {
 		return
@@ -394,11 +423,7 @@ func (r *stageRun) recordStep(key v1.Hash) {
 	if os.MkdirAll(filepath.Dir(record), 0o700) != nil {
 		return
 	}
-	in := r.in
-	if in == nil {
-		in = []input{}
-	}
-	if writeJSON(r.b.store, record, explainRecord{Key: key.String(), Inputs: in}) != nil {
+	if writeJSON(r.b.store, record, rec) != nil {
 		return
 	}
 	_ = writeBytes(r.b.store, keyFile, []byte(key.String()+"\n"))

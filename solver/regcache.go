@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -68,6 +69,10 @@ type CacheExport struct {
 type cacheDoc struct {
 	Records []cacheEntry `json:"records"`
 	Mounts  []mountEntry `json:"mounts,omitempty"`
+	// Explain has what each step of the exporting build read, by the
+	// step's portable identity, so that a runner that imports the cache
+	// can say why a step missed (see explain.go).
+	Explain map[string]explainRecord `json:"explain,omitempty"`
 }
 
 type cacheEntry struct {
@@ -156,6 +161,14 @@ func (b *Builder) importCache(ctx context.Context, ref CacheRef) (int, error) {
 			b.importedMounts[m.ID] = a.Blob(blobs[m.Blob], v1.Hash{})
 		}
 	}
+	if b.importedExplains == nil {
+		b.importedExplains = map[string]explainRecord{}
+	}
+	for id, e := range doc.Explain {
+		if _, seen := b.importedExplains[id]; !seen {
+			b.importedExplains[id] = e
+		}
+	}
 	return len(recs), nil
 }
 
@@ -216,11 +229,11 @@ func (b *Builder) exportCache(ctx context.Context, exp CacheExport) error {
 			}
 		}
 	}
+	doc := cacheDoc{Explain: maps.Clone(b.explains)}
 	b.mu.Unlock()
 	// Sorted, so that the same cache gives the same artifact.
 	slices.SortFunc(recs, func(x, y stepRecord) int { return strings.Compare(x.key.Hex, y.key.Hex) })
 
-	var doc cacheDoc
 	var blobs []v1.Layer
 	annotations := map[v1.Hash]map[string]string{}
 	for _, r := range recs {

@@ -104,6 +104,11 @@ type Builder struct {
 	records        map[v1.Hash]stepRecord
 	finals         []*stageState
 	usedMounts     map[string]bool
+	// explains are the explanation records of the steps built, by
+	// portable identity, for export; importedExplains those of the
+	// imported caches (explain.go).
+	explains         map[string]explainRecord
+	importedExplains map[string]explainRecord
 	// contexts are the named build contexts the build in progress has
 	// opened (see namedcontext.go).
 	contexts namedContexts

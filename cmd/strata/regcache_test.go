@@ -192,10 +192,15 @@ func TestRegistryCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		root := filepath.Join(t.TempDir(), "root")
-		c, _ := cacheBuild(t, t.TempDir(), changed, "-o", "type=local,dest="+root,
+		c, r := cacheBuild(t, t.TempDir(), changed, "-o", "type=local,dest="+root, "--explain-cache",
 			"--cache-from", reg+"/team/cache:max")
 		if c.Executed != 5 {
 			t.Errorf("after a change to src.txt, %d steps ran, want 5 (all but the first RUN)", c.Executed)
+		}
+		// The runner has no build of its own to compare with: the miss
+		// is explained against the build that exported the cache.
+		if want := "COPY src.txt /src.txt: miss: file src.txt changed (sha256:"; !strings.Contains(r.stderr, want) {
+			t.Errorf("the cold runner's explanation lacks %q:\n%s", want, r.stderr)
 		}
 		wantFile(t, filepath.Join(root, "usr/local/bin/app.bin"), "compiled\nchanged\n")
 	})
