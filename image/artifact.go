@@ -3,7 +3,6 @@ package image
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,25 +28,17 @@ const maxArtifactConfig = 64 << 20
 // is rawConfig, and whose layers are blobs, listed in order with their own
 // media types and the annotations given for their digests.
 func NewArtifact(configType types.MediaType, rawConfig []byte, blobs []v1.Layer, annotations map[v1.Hash]map[string]string) (v1.Image, error) {
-	cfgDigest, cfgSize, err := v1.SHA256(bytes.NewReader(rawConfig))
-	if err != nil {
-		return nil, err
-	}
-	b := &built{rawConfig: rawConfig, cfgDigest: cfgDigest, layers: map[v1.Hash]v1.Layer{}}
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Config:        v1.Descriptor{MediaType: configType, Size: cfgSize, Digest: cfgDigest},
-		Layers:        make([]v1.Descriptor, 0, len(blobs)),
-	}
+	descs := make([]v1.Descriptor, 0, len(blobs))
+	seen := map[v1.Hash]bool{}
 	for i, l := range blobs {
 		d, err := l.Digest()
 		if err != nil {
 			return nil, fmt.Errorf("blob %d: %w", i, err)
 		}
-		if _, dup := b.layers[d]; dup {
+		if seen[d] {
 			return nil, fmt.Errorf("blob %s is listed twice", d)
 		}
+		seen[d] = true
 		size, err := l.Size()
 		if err != nil {
 			return nil, fmt.Errorf("blob %s: %w", d, err)
@@ -56,14 +47,9 @@ func NewArtifact(configType types.MediaType, rawConfig []byte, blobs []v1.Layer,
 		if err != nil {
 			return nil, fmt.Errorf("blob %s: %w", d, err)
 		}
-		m.Layers = append(m.Layers, v1.Descriptor{MediaType: mt, Size: size, Digest: d, Annotations: annotations[d]})
-		b.layers[d] = l
-		b.order = append(b.order, l)
+		descs = append(descs, v1.Descriptor{MediaType: mt, Size: size, Digest: d, Annotations: annotations[d]})
 	}
-	if b.rawManifest, err = json.Marshal(m); err != nil {
-		return nil, fmt.Errorf("encoding manifest: %w", err)
-	}
-	return b.image()
+	return newBuilt(configType, rawConfig, descs, blobs)
 }
 
 // Artifact is an artifact read from a registry or an OCI layout: its

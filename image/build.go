@@ -58,18 +58,8 @@ func build(cfg *v1.ConfigFile, layers []v1.Layer) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding config: %w", err)
 	}
-	cfgDigest, cfgSize, err := v1.SHA256(bytes.NewReader(rawConfig))
-	if err != nil {
-		return nil, err
-	}
-
-	b := &built{rawConfig: rawConfig, cfgDigest: cfgDigest, layers: map[v1.Hash]v1.Layer{}}
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Config:        v1.Descriptor{MediaType: types.OCIConfigJSON, Size: cfgSize, Digest: cfgDigest},
-		Layers:        make([]v1.Descriptor, 0, len(layers)),
-	}
+	descs := make([]v1.Descriptor, 0, len(layers))
+	listed := make([]v1.Layer, 0, len(layers))
 	for i, l := range layers {
 		desc, err := layerDescriptor(l)
 		if err != nil {
@@ -82,12 +72,31 @@ func build(cfg *v1.ConfigFile, layers []v1.Layer) (v1.Image, error) {
 		if diffID != c.RootFS.DiffIDs[i] {
 			return nil, fmt.Errorf("layer %d has diff_id %s but the config lists %s", i, diffID, c.RootFS.DiffIDs[i])
 		}
-		m.Layers = append(m.Layers, desc)
 		if mt, _ := l.MediaType(); mt != desc.MediaType {
 			l = retype(l, desc.MediaType)
 		}
-		b.layers[desc.Digest] = l
-		b.order = append(b.order, l)
+		descs = append(descs, desc)
+		listed = append(listed, l)
+	}
+	return newBuilt(types.OCIConfigJSON, rawConfig, descs, listed)
+}
+
+// newBuilt makes the OCI image manifest of a config of media type
+// configType, rawConfig, and of layers, which descs describe.
+func newBuilt(configType types.MediaType, rawConfig []byte, descs []v1.Descriptor, layers []v1.Layer) (v1.Image, error) {
+	cfgDigest, cfgSize, err := v1.SHA256(bytes.NewReader(rawConfig))
+	if err != nil {
+		return nil, err
+	}
+	b := &built{rawConfig: rawConfig, cfgDigest: cfgDigest, layers: map[v1.Hash]v1.Layer{}, order: layers}
+	m := v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		Config:        v1.Descriptor{MediaType: configType, Size: cfgSize, Digest: cfgDigest},
+		Layers:        descs,
+	}
+	for i, l := range layers {
+		b.layers[descs[i].Digest] = l
 	}
 	if b.rawManifest, err = json.Marshal(m); err != nil {
 		return nil, fmt.Errorf("encoding manifest: %w", err)
