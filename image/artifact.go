@@ -6,10 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -59,12 +64,54 @@ type Artifact struct {
 	Manifest *v1.Manifest
 	Config   []byte
 	blob     func(d v1.Descriptor, diffID v1.Hash) v1.Layer
+	exists   func(ctx context.Context, d v1.Descriptor) (bool, error)
+	store    *Store
+	jobs     int
 }
 
 // Blob returns the blob d of the artifact as a layer kept in the store the
 // artifact was fetched with, read from its origin when first needed. diffID
 // is the digest of the blob's uncompressed content, if it is a layer.
 func (a *Artifact) Blob(d v1.Descriptor, diffID v1.Hash) v1.Layer { return a.blob(d, diffID) }
+
+// Missing returns the blobs of ds that are neither in the store nor at the
+// artifact's origin (a registry asked with HEAD requests, several at once,
+// or the layout's directory). Nothing is downloaded. An origin that cannot
+// say (unreachable, access denied) is an error.
+func (a *Artifact) Missing(ctx context.Context, ds []v1.Descriptor) ([]v1.Hash, error) {
+	var (
+		mu      sync.Mutex
+		missing []v1.Hash
+		first   error
+		wg      sync.WaitGroup
+	)
+	sem := make(chan struct{}, max(a.jobs, 1))
+	for _, d := range ds {
+		if a.store != nil && a.store.Has(d.Digest) {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ok, err := a.exists(ctx, d)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && first == nil:
+				first = fmt.Errorf("blob %s: %w", d.Digest, err)
+			case err == nil && !ok:
+				missing = append(missing, d.Digest)
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	slices.SortFunc(missing, func(x, y v1.Hash) int { return strings.Compare(x.String(), y.String()) })
+	return missing, nil
+}
 
 // FetchArtifact reads the manifest and the config of the artifact ref from
 // its registry; the config must have the media type configType. A missing
@@ -101,9 +148,26 @@ func FetchArtifact(ctx context.Context, ref string, configType types.MediaType, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: config: %w", ref, registryError(registry, err))
 	}
-	return &Artifact{Manifest: m, Config: raw, blob: func(d v1.Descriptor, diffID v1.Hash) v1.Layer {
-		return o.remoteLayer(ctx, r.Context().Digest(d.Digest.String()), d, diffID)
-	}}, nil
+	// One puller for every HEAD of Missing, so that they share a token.
+	puller, err := remote.NewPuller(o.remote(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	return &Artifact{Manifest: m, Config: raw, store: o.store, jobs: o.jobs,
+		blob: func(d v1.Descriptor, diffID v1.Hash) v1.Layer {
+			return o.remoteLayer(ctx, r.Context().Digest(d.Digest.String()), d, diffID)
+		},
+		exists: func(ctx context.Context, d v1.Descriptor) (bool, error) {
+			l, err := puller.Layer(ctx, r.Context().Digest(d.Digest.String()))
+			if err != nil {
+				return false, registryError(registry, err)
+			}
+			ok, err := partial.Exists(l.(*remote.MountableLayer).Layer)
+			if err != nil {
+				return false, registryError(registry, err)
+			}
+			return ok, nil
+		}}, nil
 }
 
 // ReadLayoutArtifact reads the artifact an OCI image layout in dir lists
@@ -134,9 +198,24 @@ func ReadLayoutArtifact(dir string, configType types.MediaType, store *Store) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Artifact{Manifest: m, Config: cfg, blob: func(d v1.Descriptor, diffID v1.Hash) v1.Layer {
-		return LayoutLayer(dir, d, diffID, store)
-	}}, nil
+	return &Artifact{Manifest: m, Config: cfg, store: store, jobs: 1,
+		blob: func(d v1.Descriptor, diffID v1.Hash) v1.Layer {
+			return LayoutLayer(dir, d, diffID, store)
+		},
+		exists: func(_ context.Context, d v1.Descriptor) (bool, error) {
+			p, err := layoutBlobPath(dir, d.Digest)
+			if err != nil {
+				return false, err
+			}
+			switch _, err := os.Stat(p); {
+			case err == nil:
+				return true, nil
+			case errors.Is(err, fs.ErrNotExist):
+				return false, nil
+			default:
+				return false, err
+			}
+		}}, nil
 }
 
 // readLayoutBlob reads the small blob d of the layout in dir, verified.

@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -74,9 +75,15 @@ func (o *options) remoteLayer(ctx context.Context, ref name.Digest, desc v1.Desc
 	l.fetch = func() error {
 		rl, err := remote.Layer(ref, o.remote(ctx)...)
 		if err != nil {
-			return fmt.Errorf("fetching layer %s: %w", desc.Digest, registryError(registry, err))
+			err = registryError(registry, err)
+		} else {
+			err = o.fetchBlob(ctx, registry, desc, rl.Compressed)
 		}
-		if err := o.fetchBlob(ctx, registry, desc, rl.Compressed); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			// Say which blob is gone, not that an "image" is.
+			return fmt.Errorf("fetching layer %s: %s no longer has it (deleted from the registry?)", desc.Digest, ref.Context())
+		}
+		if err != nil {
 			return fmt.Errorf("fetching layer %s: %w", desc.Digest, err)
 		}
 		return nil

@@ -485,3 +485,35 @@ func TestPullLazyLayers(t *testing.T) {
 		t.Errorf("the layer that was never read was downloaded")
 	}
 }
+
+func TestLazyLayerGone(t *testing.T) {
+	// A base image (or cache) whose blob is deleted, or whose registry
+	// goes away, after its manifest was read: reading the layer later is
+	// an error that names the layer and says what happened.
+	host, _, srv := memRegistry(t)
+	img, _ := random.Image(2048, 2)
+	ref := host + "/test/gone:1"
+	seed(t, ref, img)
+	b, err := Pull(context.Background(), ref, WithStore(openStore(t)), WithLazyLayers(context.Background()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d0, _ := b.Layers[0].Digest()
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+host+"/v2/test/gone/blobs/"+d0.String(), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, err = b.Layers[0].Uncompressed()
+	if want := "fetching layer " + d0.String() + ": " + host + "/test/gone no longer has it"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("reading a deleted layer: %v, want an error containing %q", err, want)
+	}
+
+	srv.Close()
+	d1, _ := b.Layers[1].Digest()
+	_, err = b.Layers[1].Uncompressed()
+	if want := "fetching layer " + d1.String() + ": registry " + host + " unreachable"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("reading a layer of a registry that is down: %v, want an error containing %q", err, want)
+	}
+}

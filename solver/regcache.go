@@ -145,6 +145,23 @@ func (b *Builder) importCache(ctx context.Context, ref CacheRef) (int, error) {
 			return 0, fmt.Errorf("cache mount %s names blob %s, which the manifest does not list", m.ID, m.Blob)
 		}
 	}
+	// A registry may have deleted blobs the manifest lists (a retention
+	// policy, a garbage collection): the records and cache mounts of those
+	// are left out, so that their steps run, rather than failing the
+	// build when the blob is first read.
+	missing, err := a.Missing(ctx, a.Manifest.Layers)
+	if err != nil {
+		return 0, fmt.Errorf("checking its blobs: %w", err)
+	}
+	if len(missing) > 0 {
+		gone := map[v1.Hash]bool{}
+		for _, h := range missing {
+			gone[h] = true
+		}
+		recs = slices.DeleteFunc(recs, func(r stepRecord) bool { return gone[r.layer.Digest] })
+		doc.Mounts = slices.DeleteFunc(doc.Mounts, func(m mountEntry) bool { return gone[m.Blob] })
+		b.warn("cache %s: %d of its blobs are missing (%s first): the steps that made them run again", ref, len(missing), missing[0])
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, rec := range recs {

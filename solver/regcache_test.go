@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -148,6 +149,113 @@ func TestCacheImportRefusesBadCaches(t *testing.T) {
 			}
 			if !strings.Contains(n.String(), tc.note) {
 				t.Errorf("notes = %q, want one containing %q", n.String(), tc.note)
+			}
+		})
+	}
+}
+
+// deleteBlob deletes the blob h of repo from the registry reg.
+func deleteBlob(t *testing.T, reg, repo string, h v1.Hash) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodDelete, "http://"+reg+"/v2/"+repo+"/blobs/"+h.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("DELETE blob %s: %s", h, resp.Status)
+	}
+}
+
+func TestCacheImportSkipsMissingBlobs(t *testing.T) {
+	// A registry's retention policy may delete blobs a cache lists. The
+	// records of those blobs are dropped at import, so their steps run,
+	// rather than failing the build when the layer is first read.
+	reg := cacheRegistry(t)
+	ctx := context.Background()
+	a, err := New(Options{CacheDir: t.TempDir(), Compression: layers.Gzip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []stepRecord
+	for _, content := range []string{"kept", "deleted"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "f"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l, err := a.store.packLayer(dir, layers.Gzip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := hashKey(content)
+		a.records[k] = stepRecord{key: k, layer: l}
+		recs = append(recs, a.records[k])
+	}
+	mountDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(mountDir, "dl"), []byte("downloaded"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inst := filepath.Join(a.store.dir, "cachemounts", mountID("m"), "0")
+	if err := os.MkdirAll(filepath.Dir(inst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(mountDir, inst); err != nil {
+		t.Fatal(err)
+	}
+	a.useMount("m")
+	ref := reg + "/team/cache:1"
+	for _, dest := range []CacheRef{{Ref: ref}, {Dir: filepath.Join(t.TempDir(), "layout")}} {
+		if err := a.ExportCache(ctx, CacheExport{CacheRef: dest, Max: true, Mounts: true, MountMaxSize: 1 << 20}); err != nil {
+			t.Fatal(err)
+		}
+		var art *image.Artifact
+		if dest.Dir != "" {
+			art, err = image.ReadLayoutArtifact(dest.Dir, cacheConfigType, a.store.blobs)
+		} else {
+			art, err = image.FetchArtifact(ctx, ref, cacheConfigType, a.imageOptions()...)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc cacheDoc
+		if err := json.Unmarshal(art.Config, &doc); err != nil {
+			t.Fatal(err)
+		}
+		// The deleted layer and the cache mount's tar go.
+		for _, h := range []v1.Hash{recs[1].layer.Digest, doc.Mounts[0].Blob} {
+			if dest.Dir != "" {
+				if err := os.Remove(filepath.Join(dest.Dir, "blobs", h.Algorithm, h.Hex)); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				deleteBlob(t, reg, "team/cache", h)
+			}
+		}
+		t.Run(dest.String(), func(t *testing.T) {
+			var n notes
+			b, err := New(Options{CacheDir: t.TempDir(), Compression: layers.Gzip, CacheFrom: []CacheRef{dest}, Progress: n.event})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.importCaches(ctx)
+			if _, ok := b.imported[recs[0].key]; !ok {
+				t.Errorf("the record whose blob is there was not imported\nnotes: %s", &n)
+			}
+			if _, ok := b.imported[recs[1].key]; ok {
+				t.Errorf("the record whose blob was deleted was imported")
+			}
+			if len(b.importedMounts) != 0 {
+				t.Errorf("the cache mount whose blob was deleted was imported")
+			}
+			if want := "2 of its blobs are missing"; !strings.Contains(n.String(), want) {
+				t.Errorf("notes = %q, want one containing %q", &n, want)
+			}
+			if b.store.blobs.Has(recs[0].layer.Digest) {
+				t.Errorf("checking the blobs downloaded one")
 			}
 		})
 	}
