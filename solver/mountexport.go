@@ -62,16 +62,35 @@ func (b *Builder) importedMountInit(identity string, init func(string) error) fu
 		if !ok {
 			return nil
 		}
-		rc, err := l.Uncompressed()
-		if err != nil {
-			return fmt.Errorf("importing its contents: %w", err)
+		err := unpackMount(l, dir)
+		if err == nil {
+			return nil
 		}
-		defer rc.Close()
-		if err := layers.Unpack(rc, dir); err != nil {
-			return fmt.Errorf("importing its contents: %w", err)
+		// The contents are only a head start: a tar that is gone or
+		// cannot be unpacked (Unpack refuses entries that would land
+		// outside dir) leaves the mount as a new one.
+		b.warn("cache mount %s: the imported contents are left out: %v", identity, err)
+		entries, rerr := os.ReadDir(dir)
+		if rerr != nil {
+			return rerr
 		}
-		return nil
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+		return init(dir)
 	}
+}
+
+// unpackMount unpacks the exported cache mount l into dir.
+func unpackMount(l v1.Layer, dir string) error {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return layers.Unpack(rc, dir)
 }
 
 // exportMounts packs the cache mounts the builds used, each at most max

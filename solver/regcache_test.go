@@ -1,9 +1,12 @@
 package solver
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/stratabuild/strata/image"
 	"github.com/stratabuild/strata/layers"
@@ -256,6 +260,98 @@ func TestCacheImportSkipsMissingBlobs(t *testing.T) {
 			}
 			if b.store.blobs.Has(recs[0].layer.Digest) {
 				t.Errorf("checking the blobs downloaded one")
+			}
+		})
+	}
+}
+
+// tarLayer is a layer whose uncompressed content is the tar of hdrs (each
+// regular file's body is its name).
+func tarLayer(t *testing.T, hdrs []tar.Header) v1.Layer {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, h := range hdrs {
+		body := ""
+		if h.Typeflag == tar.TypeReg {
+			body = h.Name
+			h.Size = int64(len(body))
+		}
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tarball.LayerFromReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestImportedMountHostile(t *testing.T) {
+	// An imported cache mount's tar comes from whoever could push the
+	// cache: entries that climb out, absolute names and symlinks to
+	// outside must write nothing outside the instance, and a tar that
+	// cannot be unpacked leaves the mount as a new one, with a warning,
+	// rather than half unpacked or failing the step.
+	outside := t.TempDir()
+	reg := func(name string) tar.Header { return tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644} }
+	for _, tc := range []struct {
+		name    string
+		hdrs    []tar.Header
+		want    []string // files in the instance after import
+		warning string
+	}{
+		{"symlinks stay inside", []tar.Header{
+			{Typeflag: tar.TypeSymlink, Name: "up", Linkname: "../../../../../.."},
+			reg("up/a"),
+			{Typeflag: tar.TypeSymlink, Name: "abs", Linkname: "/"},
+			reg("abs/b"),
+		}, []string{"a", "abs", "b", "init", "up"}, ""},
+		{"dot-dot", []tar.Header{reg("ok"), reg("../../../../" + filepath.Base(outside) + "/pwn")}, []string{"init"}, "imported contents are left out"},
+		{"symlink to outside", []tar.Header{
+			reg("ok"),
+			{Typeflag: tar.TypeSymlink, Name: "esc", Linkname: outside},
+			reg("esc/pwn"),
+		}, []string{"init"}, "imported contents are left out"},
+		{"hard link out", []tar.Header{reg("ok"), {Typeflag: tar.TypeLink, Name: "hl", Linkname: "../../etc/passwd"}}, []string{"init"}, "imported contents are left out"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n notes
+			b, err := New(Options{CacheDir: t.TempDir(), Progress: n.event})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.importedMounts[mountID("m")] = tarLayer(t, tc.hdrs)
+			inst := filepath.Join(t.TempDir(), "inst")
+			if err := os.Mkdir(inst, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			init := func(dir string) error { return os.WriteFile(filepath.Join(dir, "init"), nil, 0o644) }
+			if err := b.importedMountInit("m", init)(inst); err != nil {
+				t.Fatalf("importing the mount: %v", err)
+			}
+			var got []string
+			filepath.WalkDir(inst, func(p string, d fs.DirEntry, err error) error {
+				if p != inst {
+					got = append(got, strings.TrimPrefix(p, inst+"/"))
+				}
+				return err
+			})
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("instance holds %v, want %v", got, tc.want)
+			}
+			if !strings.Contains(n.String(), tc.warning) {
+				t.Errorf("notes = %q, want one containing %q", &n, tc.warning)
+			}
+			if entries, _ := os.ReadDir(outside); len(entries) > 0 {
+				t.Errorf("the import wrote %s outside the instance", entries[0].Name())
 			}
 		})
 	}
