@@ -175,17 +175,41 @@ func Prune(ctx context.Context, dir string, opts PruneOptions) (*PruneReport, er
 	return rep, nil
 }
 
+// evictPendingFile, in the cache directory, says that a build that ended
+// while others ran left the eviction to them.
+const evictPendingFile = "evict.pending"
+
 // evictIfIdle evicts down to maxSize if build.lock, held shared through f,
 // can be had exclusively at once; if another build holds it, the report
-// says Skipped. Either way f's lock is no longer held shared afterwards.
-func (s *store) evictIfIdle(ctx context.Context, f *os.File, runtime string, maxSize int64) (*PruneReport, error) {
+// says Skipped, and the eviction is left pending for the last build to end.
+// With onlyIfPending (the build added nothing to the cache), it evicts only
+// what such a build left pending, and otherwise does not look at the cache.
+// Either way f's lock is no longer held shared afterwards.
+func (s *store) evictIfIdle(ctx context.Context, f *os.File, runtime string, maxSize int64, onlyIfPending bool) (*PruneReport, error) {
+	pending := filepath.Join(s.dir, evictPendingFile)
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return &PruneReport{Skipped: true}, nil
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, err
 		}
-		return nil, err
+		if !onlyIfPending {
+			// Written while this build still holds build.lock: the
+			// build that gets it exclusively next sees the file.
+			if err := os.WriteFile(pending, nil, 0o600); err != nil {
+				return nil, err
+			}
+		}
+		return &PruneReport{Skipped: true}, nil
 	}
-	return s.evictLocked(ctx, PruneOptions{KeepStorage: maxSize, Runtime: runtime})
+	if onlyIfPending {
+		if _, err := os.Lstat(pending); err != nil {
+			return &PruneReport{}, nil
+		}
+	}
+	rep, err := s.evictLocked(ctx, PruneOptions{KeepStorage: maxSize, Runtime: runtime})
+	if err == nil {
+		_ = os.Remove(pending)
+	}
+	return rep, err
 }
 
 // removeHook, when set (by tests), is called before each step of a

@@ -318,7 +318,7 @@ func TestEvictSkipsWhileBuildRuns(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("sharing build.lock: %v %v", ok, err)
 	}
-	rep, err := c.s.evictIfIdle(context.Background(), ours, "runc", 0)
+	rep, err := c.s.evictIfIdle(context.Background(), ours, "runc", 0, false)
 	if err != nil || !rep.Skipped || len(rep.Removed) != 0 {
 		t.Errorf("with another build running: %+v, %v; want skipped", rep, err)
 	}
@@ -339,7 +339,7 @@ func TestEvictSkipsWhileBuildRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err = c.s.evictIfIdle(context.Background(), ours, "runc", 1)
+	rep, err = c.s.evictIfIdle(context.Background(), ours, "runc", 1, false)
 	if err != nil || rep.Skipped || len(rep.Removed) != 1 {
 		t.Errorf("alone: %+v, %v; want the layer evicted", rep, err)
 	}
@@ -436,5 +436,50 @@ func TestPruneKilledChild(t *testing.T) {
 	}
 	if _, err := Prune(context.Background(), dir, PruneOptions{All: true}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestEvictLeftToTheLastBuild(t *testing.T) {
+	// A build that ends while another runs leaves eviction to it; when
+	// that last build ran no step and added nothing, it still evicts,
+	// so a cap is not left exceeded after builds at once.
+	c := newFakeCache(t, t.TempDir())
+	key, _ := c.layer("a", 1000, at(0))
+	first, err := c.s.lockBuild("runc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := c.s.lockBuild("runc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.s.evictIfIdle(context.Background(), first, "runc", 1, false)
+	if err != nil || !rep.Skipped {
+		t.Fatalf("with another build running: %+v, %v; want skipped", rep, err)
+	}
+	first.Close()
+	rep, err = c.s.evictIfIdle(context.Background(), last, "runc", 1, true)
+	if err != nil || rep.Skipped || len(rep.Removed) != 1 {
+		t.Errorf("the last build, which added nothing: %+v, %v; want the layer evicted", rep, err)
+	}
+	last.Close()
+	if _, hit := c.s.lookupKey(key); hit {
+		t.Errorf("the cap is exceeded after the builds")
+	}
+
+	// With nothing left pending, a build that added nothing does not
+	// look at the cache at all.
+	key, _ = c.layer("b", 1000, at(1))
+	f, err := c.s.lockBuild("runc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err = c.s.evictIfIdle(context.Background(), f, "runc", 1, true)
+	if err != nil || len(rep.Removed) != 0 {
+		t.Errorf("nothing pending: %+v, %v; want nothing evicted", rep, err)
+	}
+	if _, hit := c.s.lookupKey(key); !hit {
+		t.Errorf("a build that added nothing evicted with nothing pending")
 	}
 }

@@ -180,10 +180,13 @@ func (b *Builder) Close(ctx context.Context) (*PruneReport, error) {
 	b.mu.Lock()
 	ran := b.exec > 0
 	b.mu.Unlock()
-	if b.opts.CacheMaxSize <= 0 || ctx.Err() != nil || (!ran && !b.store.grew.Load()) {
+	if b.opts.CacheMaxSize <= 0 || ctx.Err() != nil {
 		return &PruneReport{}, nil
 	}
-	rep, err := b.store.evictIfIdle(ctx, f, b.opts.Runtime, b.opts.CacheMaxSize)
+	// A build that ran no step and added nothing checks the cap only if
+	// a build that ended while it ran left that to it.
+	addedNothing := !ran && !b.store.grew.Load()
+	rep, err := b.store.evictIfIdle(ctx, f, b.opts.Runtime, b.opts.CacheMaxSize, addedNothing)
 	if err != nil {
 		return rep, fmt.Errorf("evicting from the cache: %w", err)
 	}
