@@ -161,6 +161,9 @@ func runBuild(cmd *cobra.Command, f buildFlags, contextDir string) error {
 	if err := checkOutputs(outs, f.tags); err != nil {
 		return err
 	}
+	if err := checkCacheTo(cacheTo, outs, f.tags); err != nil {
+		return err
+	}
 	buildArgs := map[string]string{}
 	for _, a := range f.buildArgs {
 		k, v, ok := strings.Cut(a, "=")

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/csv"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	units "github.com/docker/go-units"
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/stratabuild/strata/solver"
 )
@@ -149,6 +151,39 @@ func checkCacheType(flag, s, typ string, ref solver.CacheRef, dirKey string) err
 		return usagef("%s %q: type=%s is not supported by strata (use registry or local)", flag, s, typ)
 	default:
 		return usagef("%s %q: unknown type %q (want registry or local)", flag, s, typ)
+	}
+	return nil
+}
+
+// checkCacheTo refuses a --cache-to that would replace an output of the
+// build: a registry cache under a tag the image is pushed to, or a local
+// cache in the folder an OCI layout goes to. (docker buildx lets the cache
+// overwrite the image.)
+func checkCacheTo(caches []cacheTo, outs []output, tags []string) error {
+	for _, c := range caches {
+		var cref name.Tag
+		if c.Ref != "" {
+			var err error
+			if cref, err = name.NewTag(c.Ref); err != nil {
+				return usagef("--cache-to %s: %v", c.Ref, err)
+			}
+		}
+		for _, o := range outs {
+			switch {
+			case c.Ref != "" && o.Type == "registry":
+				for _, t := range tags {
+					if tag, err := name.NewTag(t); err == nil && tag.Name() == cref.Name() {
+						return usagef("--cache-to %s: the cache would replace the image pushed to %s; give the cache a tag of its own", c.Ref, t)
+					}
+				}
+			case c.Dir != "" && o.Dest != "" && o.Dest != "-":
+				a, errA := filepath.Abs(c.Dir)
+				b, errB := filepath.Abs(o.Dest)
+				if errA == nil && errB == nil && a == b {
+					return usagef("--cache-to type=local,dest=%s: the cache would replace the image written there by --output %s", c.Dir, o)
+				}
+			}
+		}
 	}
 	return nil
 }

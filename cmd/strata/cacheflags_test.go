@@ -75,3 +75,35 @@ func matchUsage(t *testing.T, fn, in string, err error, want string) bool {
 	}
 	return true
 }
+
+func TestCacheToClobbersOutput(t *testing.T) {
+	// A cache exported where the image goes would replace the image.
+	cache := func(s string) []cacheTo {
+		c, err := parseCacheTo(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []cacheTo{c}
+	}
+	push := []output{{Type: "registry"}}
+	layout := []output{{Type: "oci", Dest: "out/img", Attrs: map[string]string{"tar": "false"}}}
+	for _, tc := range []struct {
+		name  string
+		cache []cacheTo
+		outs  []output
+		tags  []string
+		err   string
+	}{
+		{"same tag", cache("reg.example/app:1"), push, []string{"reg.example/app:1"}, "would replace the image"},
+		{"latest", cache("type=registry,ref=reg.example/app"), push, []string{"reg.example/app:latest"}, "would replace the image"},
+		{"not pushed", cache("reg.example/app:1"), nil, []string{"reg.example/app:1"}, ""},
+		{"other tag", cache("reg.example/app:cache"), push, []string{"reg.example/app:1"}, ""},
+		{"same folder", cache("type=local,dest=./out/img/"), layout, nil, "would replace the image"},
+		{"other folder", cache("type=local,dest=out/cache"), layout, nil, ""},
+		{"bad ref", cache("type=registry,ref=Reg/App:1"), nil, nil, "--cache-to Reg/App:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			matchUsage(t, "checkCacheTo", tc.name, checkCacheTo(tc.cache, tc.outs, tc.tags), tc.err)
+		})
+	}
+}
