@@ -309,3 +309,41 @@ RUN cp /rand /rand.copy
 	}
 	wantFile(t, filepath.Join(rootB, "rand.copy"), string(b))
 }
+
+func TestRegistryCacheBlobsDeleted(t *testing.T) {
+	// A registry's retention policy deleted the cache's layers but kept
+	// its manifest: the build runs the steps instead of failing when it
+	// first reads a layer, and still uses the records whose blobs are
+	// there.
+	requireE2E(t, "runc", "docker-registry", "skopeo")
+	reg := testregistry.Start(t)
+	base := busyboxBase(t, reg, t.TempDir())
+	ctxDir := writeContext(t, "FROM "+base+"\nRUN echo one > /one\nRUN cat /one /one > /two\n", map[string]string{})
+	cache := reg + "/c/deleted:max"
+	cacheBuild(t, t.TempDir(), ctxDir, "--cache-to", "type=registry,ref="+cache+",mode=max")
+	var m struct{ Layers []struct{ Digest string } }
+	if err := json.Unmarshal([]byte(run(t, "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://"+cache)), &m); err != nil || len(m.Layers) != 2 {
+		t.Fatalf("cache manifest: %v, %+v", err, m)
+	}
+	// One of the two layers goes: its step runs, and so may the other
+	// (a key names the layer below it, which the RUN makes again with
+	// other times).
+	req, err := http.NewRequest(http.MethodDelete, "http://"+reg+"/v2/c/deleted/blobs/"+m.Layers[0].Digest, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("deleting a blob: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	root := filepath.Join(t.TempDir(), "root")
+	b, r := cacheBuild(t, t.TempDir(), ctxDir, "-o", "type=local,dest="+root, "--cache-from", cache)
+	if !strings.Contains(r.stderr, "1 of its blobs are missing") {
+		t.Errorf("no warning about the missing blob:\n%s", r.stderr)
+	}
+	if b.Executed+b.Cached != 2 || b.Executed == 0 {
+		t.Errorf("%d steps ran and %d hit, want the step whose layer is gone run\n%s", b.Executed, b.Cached, r.stderr)
+	}
+	wantFile(t, filepath.Join(root, "two"), "one\none\n")
+}
