@@ -92,6 +92,9 @@ type stepRecord struct {
 // cache that is missing or unreadable is reported as a warning, and the
 // build goes on without it, as with docker buildx.
 func (b *Builder) importCaches(ctx context.Context) {
+	if b.opts.NoCache {
+		return // nothing would be looked up in them
+	}
 	b.importOnce.Do(func() {
 		for _, ref := range b.opts.CacheFrom {
 			n, err := b.importCache(ctx, ref)

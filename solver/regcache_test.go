@@ -90,6 +90,15 @@ func TestCacheExportImport(t *testing.T) {
 	if b.store.blobs.Has(l.Digest) {
 		t.Errorf("the layer was downloaded by the import")
 	}
+	// --no-cache looks nothing up, so it reads no cache either.
+	nc, err := New(Options{CacheDir: t.TempDir(), NoCache: true, CacheFrom: []CacheRef{{Ref: ref}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.importCaches(ctx)
+	if len(nc.imported) != 0 {
+		t.Errorf("with NoCache, %d records were imported", len(nc.imported))
+	}
 	// Reading it fetches it, verified against the diff ID on unpacking.
 	if err := b.ensureLayerDir(got.layer); err != nil {
 		t.Fatal(err)
