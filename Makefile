@@ -1,6 +1,8 @@
 # strata: build, test, benchmark. Integration tests need root, runc and docker-registry
 # (see .ci/run); without them they skip, or fail when CI is set.
 
+# Go 1.26 lives in /usr/local/go on these machines, and tests run `go build` themselves.
+export PATH := $(PATH):/usr/local/go/bin
 GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 

@@ -28,7 +28,7 @@ die() {
 [ -r /etc/debian_version ] || die "this script expects Debian 12 (apt-get, Debian package names)"
 
 step "Debian packages"
-packages=(runc docker-registry busybox-static skopeo umoci buildah shellcheck ca-certificates git make openssh-client)
+read -r -a packages <<<"$(grep -v '^#' "$(dirname "$0")/debian-packages" | tr '\n' ' ')"
 missing=()
 for pkg in "${packages[@]}"; do
 	status=$(dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null || true)

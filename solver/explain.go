@@ -51,7 +51,9 @@ type CacheMiss struct {
 	// of COPY --from), "setting" (user, workdir, command, mounts, ...),
 	// "step" (an earlier step: the step's own inputs are unchanged), "new"
 	// (no earlier build of the step is recorded), "evicted" (the same
-	// inputs were built before but the result is gone), "other", or
+	// inputs were built before but the result is gone), "not-exported"
+	// (the build that exported the imported cache had the same inputs,
+	// but the cache lacks the result, as mode=min leaves out), "other", or
 	// "no-cache" (--no-cache).
 	Kind string `json:"kind"`
 	// Name is the file's path, the variable's or setting's name, the base
@@ -375,17 +377,21 @@ func (r *stageRun) explainMiss(key v1.Hash) *CacheMiss {
 	}
 	record, _ := r.b.store.explainPaths(r.stepIdentity())
 	var old explainRecord
+	imported := false
 	if readJSON(record, &old) != nil {
 		// A runner that starts empty compares with the build that
 		// exported the cache it imported.
 		r.b.mu.Lock()
-		imported, ok := r.b.importedExplains[r.portableIdentity()]
+		rec, ok := r.b.importedExplains[r.portableIdentity()]
 		r.b.mu.Unlock()
 		// The import is read before any step, so it is there by now.
 		if !ok {
 			return &CacheMiss{Kind: "new", Text: "no earlier build of this step is recorded"}
 		}
-		old = imported
+		old, imported = rec, true
+	}
+	if old.Key == key.String() && imported {
+		return &CacheMiss{Kind: "not-exported", Text: "the build that exported the imported cache had the same inputs, but the cache does not hold this step's result (mode=min exports only the final image's steps)"}
 	}
 	if old.Key == key.String() {
 		return &CacheMiss{Kind: "evicted", Text: "this step was built with the same inputs before, but its result is no longer in the cache"}

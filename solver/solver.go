@@ -176,6 +176,9 @@ func (b *Builder) Close(ctx context.Context) (*PruneReport, error) {
 		return nil, nil
 	}
 	defer f.Close()
+	if b.opts.DryRun {
+		return nil, nil // a plan uses nothing and adds nothing
+	}
 	b.store.stampUsed(time.Now())
 	b.mu.Lock()
 	ran := b.exec > 0

@@ -211,7 +211,10 @@ func TestRegistryCache(t *testing.T) {
 		// the same layers, which SOURCE_DATE_EPOCH makes it do.
 		epoch := []string{"--source-date-epoch", "1700000000"}
 		e, _ := cacheBuild(t, t.TempDir(), ctxDir, append(epoch, "--cache-to", "type=registry,ref="+reg+"/team/cache:min")...)
-		m, r := cacheBuild(t, t.TempDir(), ctxDir, append(epoch, "--cache-from", "type=registry,ref="+reg+"/team/cache:min")...)
+		m, r := cacheBuild(t, t.TempDir(), ctxDir, append(epoch, "--explain-cache", "--cache-from", "type=registry,ref="+reg+"/team/cache:min")...)
+		if want := "RUN echo compiled > /app.bin: miss: the build that exported the imported cache had the same inputs, but the cache does not hold this step's result"; !strings.Contains(r.stderr, want) {
+			t.Errorf("the min import's first miss is not explained as left out of the cache:\n%s", r.stderr)
+		}
 		if m.Executed != buildSteps || m.Cached != allSteps-buildSteps {
 			t.Errorf("with the min cache, %d steps ran and %d hit, want %d and %d\n%s", m.Executed, m.Cached, buildSteps, allSteps-buildSteps, r.stderr)
 		}
