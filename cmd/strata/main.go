@@ -34,7 +34,9 @@ func main() {
 		stop()
 	}()
 	root := newRootCommand()
+	stopProfile := startProfile()
 	err := root.ExecuteContext(ctx)
+	stopProfile()
 	if err == nil {
 		return
 	}
