@@ -11,8 +11,16 @@
 // runc had to create in the root filesystem, so that the layer holds only
 // what the step wrote. CheckRuntime tells whether the runtime is installed.
 //
+// A step is confined as Docker confines a container by default: its own
+// pid, ipc, uts and mount namespaces (and network namespace unless it
+// shares the host's; cgroup namespace on a cgroup v2 host), Docker's
+// default capabilities and seccomp profile, and /proc and /sys masked and
+// read-only where Docker masks them. RUN --security=insecure (Config.Insecure)
+// lifts all of that but the namespaces.
+//
 // Differences from BuildKit: NetworkDefault shares the host's network (there
-// is no bridge yet), and no seccomp or AppArmor profile is applied.
+// is no bridge yet); no AppArmor profile is applied; and no_new_privs is set
+// unless Config.NewPrivileges, so setuid programs (sudo) gain nothing.
 //
 // sandbox must not import solver, frontend, layers or image.
 package sandbox

@@ -56,13 +56,16 @@ var insecureDevices = []specs.LinuxDevice{
 
 // withInsecure turns s into the spec of a `RUN --security=insecure` step,
 // as BuildKit's insecure mode does: every capability this process holds, in
-// every set; no masked or read-only paths; writable /sys and /sys/fs/cgroup;
+// every set; no seccomp filter and no no_new_privs; no masked or read-only
+// paths; writable /sys and /sys/fs/cgroup;
 // all character and block devices allowed, and the nodes of insecureDevices
 // and of the loop devices up to 7 past the first free one created.
 func withInsecure(s *specs.Spec, caps []string) {
 	c := s.Process.Capabilities
 	c.Bounding, c.Effective, c.Permitted = slices.Clone(caps), slices.Clone(caps), slices.Clone(caps)
 	c.Inheritable, c.Ambient = slices.Clone(caps), slices.Clone(caps)
+	s.Process.NoNewPrivileges = false
+	s.Linux.Seccomp = nil
 	s.Linux.MaskedPaths = nil
 	s.Linux.ReadonlyPaths = nil
 	for i, m := range s.Mounts {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestNewSpecInsecure(t *testing.T) {
-	s := newSpec(Process{Args: []string{"sh"}}, specInput{insecure: true})
+	s := mustSpec(t, Process{Args: []string{"sh"}}, specInput{insecure: true})
 	c := s.Process.Capabilities
 	want := currentCapabilities()
 	for name, set := range map[string][]string{"bounding": c.Bounding, "effective": c.Effective, "permitted": c.Permitted, "inheritable": c.Inheritable, "ambient": c.Ambient} {
@@ -32,7 +32,7 @@ func TestNewSpecInsecure(t *testing.T) {
 	}
 
 	// The default spec is untouched by an insecure one made before it.
-	s = newSpec(Process{Args: []string{"sh"}}, specInput{})
+	s = mustSpec(t, Process{Args: []string{"sh"}}, specInput{})
 	if len(s.Process.Capabilities.Bounding) != len(defaultCapabilities) || len(s.Linux.MaskedPaths) == 0 || len(s.Linux.Devices) != 0 {
 		t.Errorf("default spec after an insecure one: caps %v, masked %v, devices %v", s.Process.Capabilities.Bounding, s.Linux.MaskedPaths, s.Linux.Devices)
 	}

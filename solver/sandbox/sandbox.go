@@ -76,14 +76,17 @@ type Config struct {
 	// system's temporary directory. A builder puts it under its cache so
 	// that what a killed build leaves behind is found and removed.
 	BundleDir string
-	// NoNewPrivileges sets the no_new_privs bit on the step's process, so
-	// that setuid programs such as sudo no longer gain privileges. BuildKit
-	// and Docker leave it unset for builds, so the default is false.
-	NoNewPrivileges bool
+	// NewPrivileges leaves the no_new_privs bit of the step's process
+	// unset, so that setuid programs such as sudo and programs with file
+	// capabilities gain privileges, as in Docker and BuildKit, which leave
+	// it unset. By default strata sets it: a step gains no privilege beyond
+	// what it starts with (root with Docker's default capabilities, or
+	// USER), which also lets the seccomp filter be installed last.
+	NewPrivileges bool
 	// Insecure runs the step as BuildKit runs `RUN --security=insecure`:
-	// with every capability this process holds, no masked or read-only
-	// paths, writable /sys and /sys/fs/cgroup, and all devices allowed (see
-	// withInsecure). The builder decides whether a step may have it
+	// with every capability this process holds, no seccomp filter and no
+	// no_new_privs, no masked or read-only paths, writable /sys and
+	// /sys/fs/cgroup, and all devices allowed (see withInsecure). The builder decides whether a step may have it
 	// (`--allow security.insecure`).
 	Insecure bool
 }
@@ -226,16 +229,16 @@ func checkInput(rootfs string, p *Process, c *Config) (string, error) {
 // use instead. It returns the spec.
 func writeBundle(bundle, rootfs string, user specs.User, p Process, c Config) (*specs.Spec, error) {
 	in := specInput{
-		rootfs:          rootfs,
-		user:            user,
-		network:         c.Network,
-		resolvConf:      c.ResolvConf,
-		hosts:           c.Hosts,
-		mounts:          c.Mounts,
-		noNewPrivileges: c.NoNewPrivileges,
-		insecure:        c.Insecure,
-		openFiles:       openFilesLimit(),
-		cgroupNS:        cgroupNamespaceSupported(),
+		rootfs:        rootfs,
+		user:          user,
+		network:       c.Network,
+		resolvConf:    c.ResolvConf,
+		hosts:         c.Hosts,
+		mounts:        c.Mounts,
+		newPrivileges: c.NewPrivileges,
+		insecure:      c.Insecure,
+		openFiles:     openFilesLimit(),
+		cgroupNS:      cgroupNamespaceSupported(),
 	}
 	if in.resolvConf == "" {
 		b, err := resolvConf(hostResolvConf, c.Network)
@@ -256,7 +259,10 @@ func writeBundle(bundle, rootfs string, user specs.User, p Process, c Config) (*
 			return nil, err
 		}
 	}
-	spec := newSpec(p, in)
+	spec, err := newSpec(p, in)
+	if err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("encoding runtime spec: %w", err)

@@ -81,16 +81,16 @@ func openFilesLimit() uint64 {
 
 // specInput is what newSpec needs besides the process.
 type specInput struct {
-	rootfs          string
-	user            specs.User
-	network         Network
-	resolvConf      string // host path bind-mounted read-only at /etc/resolv.conf
-	hosts           string // host path bind-mounted read-only at /etc/hosts
-	mounts          []Mount
-	noNewPrivileges bool
-	insecure        bool   // RUN --security=insecure (see withInsecure)
-	openFiles       uint64 // RLIMIT_NOFILE; 0 is maxOpenFiles
-	cgroupNS        bool   // give the step its own cgroup namespace
+	rootfs        string
+	user          specs.User
+	network       Network
+	resolvConf    string // host path bind-mounted read-only at /etc/resolv.conf
+	hosts         string // host path bind-mounted read-only at /etc/hosts
+	mounts        []Mount
+	newPrivileges bool   // leave no_new_privs unset (Config.NewPrivileges)
+	insecure      bool   // RUN --security=insecure (see withInsecure)
+	openFiles     uint64 // RLIMIT_NOFILE; 0 is maxOpenFiles
+	cgroupNS      bool   // give the step its own cgroup namespace
 }
 
 // cgroupNamespaceSupported reports whether steps get their own cgroup
@@ -113,13 +113,18 @@ var cgroupNamespaceSupported = sync.OnceValue(func() bool {
 //   - new pid, ipc, uts and mount namespaces, a new network namespace
 //     unless the step shares the host's (see Network), and a new cgroup
 //     namespace on a cgroup v2 host; no user namespace;
-//   - Docker's default capabilities, masked and read-only paths, and device
-//     cgroup rules (deny all; runc adds the standard devices);
+//   - Docker's default capabilities, seccomp profile (see seccompProfile),
+//     masked and read-only paths, and device cgroup rules (deny all; runc
+//     adds the standard devices);
+//   - no_new_privs set, unless in.newPrivileges;
 //   - RLIMIT_NOFILE 1048576 (see openFilesLimit);
 //   - cgroupsPath left empty: runc then creates a cgroup named after the
 //     container below its own cgroup in each hierarchy (v1 and v2 alike) and
 //     removes it with the container.
-func newSpec(p Process, in specInput) *specs.Spec {
+//
+// An insecure step gets withInsecure's spec instead: no seccomp filter, no
+// no_new_privs, every capability, nothing masked.
+func newSpec(p Process, in specInput) (*specs.Spec, error) {
 	env := slices.Clone(p.Env)
 	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "PATH=") }) {
 		env = append(env, defaultPath)
@@ -149,7 +154,7 @@ func newSpec(p Process, in specInput) *specs.Spec {
 			Rlimits: []specs.POSIXRlimit{
 				{Type: "RLIMIT_NOFILE", Hard: nofile, Soft: nofile},
 			},
-			NoNewPrivileges: in.noNewPrivileges,
+			NoNewPrivileges: !in.newPrivileges,
 		},
 		Root:     &specs.Root{Path: in.rootfs},
 		Hostname: hostname,
@@ -165,8 +170,13 @@ func newSpec(p Process, in specInput) *specs.Spec {
 	}
 	if in.insecure {
 		withInsecure(s, currentCapabilities())
+		return s, nil
 	}
-	return s
+	var err error
+	if s.Linux.Seccomp, err = seccompProfile(s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // namespaces returns the namespaces a step runs in for network mode n.

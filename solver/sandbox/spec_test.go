@@ -39,7 +39,7 @@ func hasNamespace(s *specs.Spec, typ specs.LinuxNamespaceType) bool {
 
 func TestNewSpecNamespaces(t *testing.T) {
 	for _, n := range []Network{NetworkDefault, NetworkNone, NetworkHost} {
-		s := newSpec(Process{Args: []string{"true"}}, specInput{network: n})
+		s := mustSpec(t, Process{Args: []string{"true"}}, specInput{network: n})
 		for _, typ := range []specs.LinuxNamespaceType{specs.PIDNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.MountNamespace} {
 			if !hasNamespace(s, typ) {
 				t.Errorf("network %v: no %s namespace", n, typ)
@@ -55,21 +55,21 @@ func TestNewSpecNamespaces(t *testing.T) {
 			t.Errorf("network %v: has a cgroup namespace without cgroupNS", n)
 		}
 	}
-	if s := newSpec(Process{Args: []string{"true"}}, specInput{cgroupNS: true}); !hasNamespace(s, specs.CgroupNamespace) {
+	if s := mustSpec(t, Process{Args: []string{"true"}}, specInput{cgroupNS: true}); !hasNamespace(s, specs.CgroupNamespace) {
 		t.Errorf("with cgroupNS: no cgroup namespace")
 	}
 }
 
 func TestNewSpecProcess(t *testing.T) {
-	s := newSpec(Process{Args: []string{"sh"}, Env: []string{"A=1"}, Cwd: "/w"}, specInput{rootfs: "/r"})
+	s := mustSpec(t, Process{Args: []string{"sh"}, Env: []string{"A=1"}, Cwd: "/w"}, specInput{rootfs: "/r"})
 	if !slices.Equal(s.Process.Env, []string{"A=1", defaultPath}) {
 		t.Errorf("Env = %q, want A=1 and the default PATH", s.Process.Env)
 	}
 	if s.Hostname != "buildkitsandbox" || s.Root.Path != "/r" || s.Root.Readonly || s.Process.Cwd != "/w" {
 		t.Errorf("Hostname, Root, Cwd = %q, %+v, %q", s.Hostname, *s.Root, s.Process.Cwd)
 	}
-	if s.Process.Terminal || s.Process.NoNewPrivileges {
-		t.Errorf("Terminal, NoNewPrivileges = %v, %v, want false, false", s.Process.Terminal, s.Process.NoNewPrivileges)
+	if s.Process.Terminal || !s.Process.NoNewPrivileges {
+		t.Errorf("Terminal, NoNewPrivileges = %v, %v, want false, true", s.Process.Terminal, s.Process.NoNewPrivileges)
 	}
 	c := s.Process.Capabilities
 	for name, set := range map[string][]string{"bounding": c.Bounding, "effective": c.Effective, "permitted": c.Permitted} {
@@ -90,8 +90,8 @@ func TestNewSpecProcess(t *testing.T) {
 		t.Errorf("CgroupsPath = %q, want empty", s.Linux.CgroupsPath)
 	}
 
-	s = newSpec(Process{Args: []string{"sh"}, Env: []string{"PATH=/x"}, Hostname: "h"}, specInput{noNewPrivileges: true})
-	if !slices.Equal(s.Process.Env, []string{"PATH=/x"}) || s.Hostname != "h" || !s.Process.NoNewPrivileges {
+	s = mustSpec(t, Process{Args: []string{"sh"}, Env: []string{"PATH=/x"}, Hostname: "h"}, specInput{newPrivileges: true})
+	if !slices.Equal(s.Process.Env, []string{"PATH=/x"}) || s.Hostname != "h" || s.Process.NoNewPrivileges {
 		t.Errorf("Env, Hostname, NoNewPrivileges = %q, %q, %v", s.Process.Env, s.Hostname, s.Process.NoNewPrivileges)
 	}
 }
@@ -105,7 +105,7 @@ func TestNewSpecMounts(t *testing.T) {
 			{Destination: "/cache", Type: "bind", Source: "/host/cache", Options: []string{"rbind", "rw"}},
 		},
 	}
-	s := newSpec(Process{Args: []string{"sh"}}, in)
+	s := mustSpec(t, Process{Args: []string{"sh"}}, in)
 	var dests []string
 	for _, m := range s.Mounts {
 		dests = append(dests, m.Destination)
