@@ -22,7 +22,8 @@ import (
 const busybox = "/bin/busybox"
 
 // applets are linked to busybox in test root filesystems.
-var applets = []string{"sh", "echo", "cat", "id", "ls", "touch", "rm", "mkdir", "sleep", "wget", "ip", "pwd", "hostname", "true", "mount", "grep"}
+var applets = []string{"sh", "echo", "cat", "id", "ls", "touch", "rm", "mkdir", "sleep", "wget", "ip", "pwd", "hostname", "true", "mount", "grep",
+	"find", "nc", "tr", "wc", "unshare", "mknod", "chroot"}
 
 // requireRuntime skips the test unless it runs as root with runc and a static
 // busybox available; with CI set it fails instead, so that CI never passes
