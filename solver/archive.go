@@ -10,10 +10,10 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
+	"strconv"
 	"strings"
-	"time"
 
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/klauspost/compress/zstd"
 	"github.com/klauspost/pgzip"
 	fscopy "github.com/tonistiigi/fsutil/copy"
@@ -21,9 +21,37 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// ErrArchiveTooLarge is wrapped by the error of an ADD whose archive
+// expands to more bytes than the file system holding the build has free.
+var ErrArchiveTooLarge = errors.New("the archive expands to more than the free space")
+
+// errWhiteoutName is the error for an archive entry whose name starts with
+// ".wh.": such names are whiteouts in a layer, so a file of that name
+// cannot be part of an image.
+var errWhiteoutName = errors.New(`names starting with ".wh." are reserved for whiteouts`)
+
+// maxZstdWindow bounds the memory a zstd archive can make ADD allocate
+// (zstd --long=27 and every level without --long fit).
+const maxZstdWindow = 128 << 20
+
 // extractIfArchive extracts src into dest inside rootfs when src is a tar
 // archive (plain, gzip, bzip2, xz or zstd), as ADD does with local
 // archives. It reports false, and does nothing, for any other file.
+//
+// The archive is extracted as BuildKit does, which chroots into the
+// destination first: every name, hard link target and symlink met on the
+// way is resolved with dest as "/" (openat2 RESOLVE_IN_ROOT, or its
+// emulation), so that "../x" and "/x" land in dest/x, a symlink the
+// archive made to "/etc" leads to dest/etc, and nothing is written outside
+// dest. Entries keep their owners, or take chown's. Devices and fifos are
+// made as a rootful BuildKit makes them.
+//
+// Where strata differs: an entry named ".wh.*" is an error (BuildKit
+// writes a file that every reader of the layer takes for a whiteout), and
+// so is an archive whose entries add up to more bytes than the file system
+// has free (ErrArchiveTooLarge), checked before anything is written:
+// extracted files are sparse, so zeros take no space, but a layer of them
+// would still be read and compressed byte by byte.
 func extractIfArchive(src, rootfs, dest string, chown fscopy.Chowner) (bool, error) {
 	fi, err := os.Lstat(src)
 	if err != nil || !fi.Mode().IsRegular() {
@@ -35,34 +63,79 @@ func extractIfArchive(src, rootfs, dest string, chown fscopy.Chowner) (bool, err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<16)
-	r, ok, err := decompress(br)
+	r, closeFn, ok, err := decompress(br)
 	if err != nil || !ok {
 		return false, nil
 	}
+	defer closeFn()
 	head := bufio.NewReaderSize(r, 1024)
 	peek, _ := head.Peek(512)
 	if len(peek) < 512 || !isTarHeader(peek) {
 		return false, nil
 	}
-	return true, untar(head, rootfs, dest, chown)
+	base, err := securePath(rootfs, dest)
+	if err != nil {
+		return true, err
+	}
+	// The directories ADD makes for dest take the --chown owner, as
+	// BuildKit's do.
+	if _, err := fscopy.MkdirAll(base, 0o755, chown, nil); err != nil {
+		return true, fmt.Errorf("creating %s: %w", dest, trimRoot(err, rootfs))
+	}
+	root, err := os.OpenFile(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return true, fmt.Errorf("opening %s: %w", dest, trimRoot(err, rootfs))
+	}
+	defer root.Close()
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(root.Fd()), &st); err != nil {
+		return true, err
+	}
+	x := &extractor{root: root, hostPath: base, dest: path.Clean("/" + dest), chown: chown, free: int64(st.Bavail) * st.Bsize, buf: make([]byte, 128<<10)}
+	if err := x.untar(head); err != nil {
+		return true, fmt.Errorf("extracting %s: %w", path.Base(src), err)
+	}
+	return true, nil
 }
 
-func decompress(br *bufio.Reader) (io.Reader, bool, error) {
+// trimRoot removes the host path of the image root from an error.
+func trimRoot(err error, rootfs string) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		p := strings.TrimPrefix(pe.Path, rootfs)
+		if p == "" {
+			p = "/"
+		}
+		return &os.PathError{Op: pe.Op, Path: p, Err: pe.Err}
+	}
+	return err
+}
+
+// decompress returns the decompressed stream of br and a func that
+// releases it.
+func decompress(br *bufio.Reader) (io.Reader, func(), bool, error) {
+	none := func() {}
 	magic, _ := br.Peek(6)
 	switch {
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		r, err := pgzip.NewReader(br)
-		return r, err == nil, err
+		if err != nil {
+			return nil, none, false, err
+		}
+		return r, func() { r.Close() }, true, nil
 	case bytes.HasPrefix(magic, []byte("BZh")):
-		return bzip2.NewReader(br), true, nil
+		return bzip2.NewReader(br), none, true, nil
 	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}):
 		r, err := xz.NewReader(br)
-		return r, err == nil, err
+		return r, none, err == nil, err
 	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		r, err := zstd.NewReader(br)
-		return r, err == nil, err
+		r, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxZstdWindow))
+		if err != nil {
+			return nil, none, false, err
+		}
+		return r, r.Close, true, nil
 	}
-	return br, true, nil
+	return br, none, true, nil
 }
 
 func isTarHeader(b []byte) bool {
@@ -85,22 +158,31 @@ func isTarHeader(b []byte) bool {
 	return sum == want && sum != 8*' '
 }
 
-// untar writes a tar stream into dest within rootfs. Every name is resolved
-// inside rootfs (symlinks included), so no entry can write outside it.
-func untar(r io.Reader, rootfs, dest string, chown fscopy.Chowner) error {
+// extractor writes the entries of one archive below root.
+type extractor struct {
+	root     *os.File // O_PATH handle of the destination: "/" for the archive
+	hostPath string   // its path on the host, for error messages to hide
+	dest     string   // its path in the image, to show instead
+	chown    fscopy.Chowner
+	free     int64 // bytes free on root's file system; entries may use up to this
+	total    int64 // bytes of the entries so far
+	dirs     []dirTimes
+	buf      []byte
+}
+
+type dirTimes struct {
+	rel string
+	ts  []unix.Timespec
+}
+
+// cleanName returns an entry name relative to the destination, with ".."
+// and a leading "/" resolved as under chroot: "../x" and "/x" are "x".
+func cleanName(name string) string {
+	return strings.TrimPrefix(path.Clean("/"+name), "/")
+}
+
+func (x *extractor) untar(r io.Reader) error {
 	tr := tar.NewReader(r)
-	type dirTime struct {
-		p string
-		t time.Time
-	}
-	var dirs []dirTime
-	base, err := securePath(rootfs, dest)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return err
-	}
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -109,98 +191,264 @@ func untar(r io.Reader, rootfs, dest string, chown fscopy.Chowner) error {
 		if err != nil {
 			return fmt.Errorf("reading archive: %w", err)
 		}
-		name := path.Clean("/" + hdr.Name)
-		if name == "/" {
-			continue
-		}
-		target, err := securePath(rootfs, path.Join(dest, name))
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		mode := os.FileMode(hdr.Mode).Perm()
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if fi, err := os.Lstat(target); err != nil || !fi.IsDir() {
-				os.RemoveAll(target)
-				if err := os.Mkdir(target, mode); err != nil {
-					return err
+		if err := x.entry(hdr, tr); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				if rest, ok := strings.CutPrefix(pe.Path, x.hostPath); ok {
+					err = &os.PathError{Op: pe.Op, Path: path.Join(x.dest, rest), Err: pe.Err}
 				}
 			}
-			dirs = append(dirs, dirTime{target, hdr.ModTime})
-		case tar.TypeReg, tar.TypeRegA:
-			os.RemoveAll(target)
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
-			if err != nil {
-				return err
+			if errors.Is(err, unix.ENOSPC) {
+				err = fmt.Errorf("%w (the file system holding the build is full)", err)
 			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		case tar.TypeSymlink:
-			os.RemoveAll(target)
-			if err := os.Symlink(hdr.Linkname, target); err != nil {
-				return err
-			}
-		case tar.TypeLink:
-			old, err := securePath(rootfs, path.Join(dest, path.Clean("/"+hdr.Linkname)))
-			if err != nil {
-				return err
-			}
-			os.RemoveAll(target)
-			if err := os.Link(old, target); err != nil {
-				return err
-			}
-		case tar.TypeFifo:
-			os.RemoveAll(target)
-			if err := unix.Mkfifo(target, uint32(mode)); err != nil {
-				return err
-			}
-		default:
-			// Devices and other special files are skipped, as in Docker's
-			// unprivileged extraction.
-			continue
+			return fmt.Errorf("entry %q: %w", hdr.Name, err)
 		}
-		uid, gid := hdr.Uid, hdr.Gid
-		if chown != nil {
-			if u, err := chown(&fscopy.User{UID: uid, GID: gid}); err == nil && u != nil {
-				uid, gid = u.UID, u.GID
-			}
-		}
-		if err := os.Lchown(target, uid, gid); err != nil {
-			return err
-		}
-		if hdr.Typeflag != tar.TypeSymlink {
-			if err := os.Chmod(target, os.FileMode(hdr.Mode)&(os.ModePerm|os.ModeSetuid|os.ModeSetgid|os.ModeSticky)|modeBits(hdr.Mode)); err != nil {
-				return err
-			}
-		}
-		ts := []unix.Timespec{unix.NsecToTimespec(hdr.ModTime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
-		unix.UtimesNanoAt(unix.AT_FDCWD, target, ts, unix.AT_SYMLINK_NOFOLLOW)
 	}
-	for i := len(dirs) - 1; i >= 0; i-- {
-		os.Chtimes(dirs[i].p, dirs[i].t, dirs[i].t)
+	// Directory times last: writing in a directory changes its mtime.
+	for i := len(x.dirs) - 1; i >= 0; i-- {
+		d := x.dirs[i]
+		dir, base := path.Split(d.rel)
+		parent, err := pathrs.OpenatInRoot(x.root, "/"+dir)
+		if err != nil {
+			continue // replaced by a later entry
+		}
+		unix.UtimesNanoAt(int(parent.Fd()), base, d.ts, unix.AT_SYMLINK_NOFOLLOW)
+		parent.Close()
 	}
 	return nil
 }
 
-// modeBits maps tar's setuid/setgid/sticky bits to os.FileMode.
-func modeBits(m int64) os.FileMode {
-	var out os.FileMode
-	if m&04000 != 0 {
-		out |= os.ModeSetuid
+// entry writes one entry, reading a regular file's content from r.
+func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
+	switch hdr.Typeflag {
+	case tar.TypeXGlobalHeader, tar.TypeXHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
+		return nil
 	}
-	if m&02000 != 0 {
-		out |= os.ModeSetgid
+	rel := cleanName(hdr.Name)
+	if rel == "" {
+		// "./": BuildKit leaves the existing destination as it is.
+		return nil
 	}
-	if m&01000 != 0 {
-		out |= os.ModeSticky
+	for part := range strings.SplitSeq(rel, "/") {
+		if strings.HasPrefix(part, ".wh.") {
+			return errWhiteoutName
+		}
 	}
-	return out
+	if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA || hdr.Typeflag == tar.TypeGNUSparse {
+		if x.total += hdr.Size; hdr.Size < 0 || x.total > x.free {
+			return fmt.Errorf("%w: %d bytes so far, %d free", ErrArchiveTooLarge, x.total, x.free)
+		}
+	}
+	dir, base := path.Split(rel)
+	parent, err := pathrs.MkdirAllHandle(x.root, "/"+dir, 0o755)
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	pfd := int(parent.Fd())
+	mode := uint32(hdr.Mode & 0o7777)
+	uid, gid := hdr.Uid, hdr.Gid
+	if x.chown != nil {
+		if u, err := x.chown(&fscopy.User{UID: uid, GID: gid}); err == nil && u != nil {
+			uid, gid = u.UID, u.GID
+		}
+	}
+
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		var st unix.Stat_t
+		err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			if err := removeAt(pfd, base); err != nil {
+				return err
+			}
+			err = unix.ENOENT
+		}
+		if errors.Is(err, unix.ENOENT) {
+			err = unix.Mkdirat(pfd, base, 0o700)
+		}
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		err = x.setAttrs(fd, uid, gid, mode, hdr)
+		unix.Close(fd)
+		if err != nil {
+			return err
+		}
+		x.dirs = append(x.dirs, dirTimes{rel, entryTimes(hdr)})
+		return nil
+
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		if err := removeAt(pfd, base); err != nil {
+			return err
+		}
+		fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return err
+		}
+		f := os.NewFile(uintptr(fd), base)
+		defer f.Close()
+		if err := x.copySparse(f, r); err != nil {
+			return err
+		}
+		if err := x.setAttrs(fd, uid, gid, mode, hdr); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+
+	case tar.TypeSymlink:
+		if err := removeAt(pfd, base); err != nil {
+			return err
+		}
+		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
+			return err
+		}
+		if err := unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+
+	case tar.TypeLink:
+		target := cleanName(hdr.Linkname)
+		if target == "" || target == rel {
+			return fmt.Errorf("hard link to %q: not a file", hdr.Linkname)
+		}
+		tdir, tbase := path.Split(target)
+		tparent, err := pathrs.OpenatInRoot(x.root, "/"+tdir)
+		if err != nil {
+			return fmt.Errorf("hard link to %q: %w", hdr.Linkname, err)
+		}
+		defer tparent.Close()
+		if err := removeAt(pfd, base); err != nil {
+			return err
+		}
+		// Without AT_SYMLINK_FOLLOW a symlink is linked itself, never
+		// what it points to.
+		if err := unix.Linkat(int(tparent.Fd()), tbase, pfd, base, 0); err != nil {
+			return fmt.Errorf("hard link to %q: %w", hdr.Linkname, err)
+		}
+		return nil // a hard link shares its target's attributes
+
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
+		if err := removeAt(pfd, base); err != nil {
+			return err
+		}
+		dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
+		if err := unix.Mknodat(pfd, base, kind|mode, int(dev)); err != nil {
+			return err
+		}
+		if err := unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+		// base was just made by mknod and is no symlink.
+		if err := unix.Fchmodat(pfd, base, mode, 0); err != nil {
+			return err
+		}
+
+	default:
+		return nil // other types (sockets, vendor extensions) are skipped, as by BuildKit's tar reader
+	}
+	return unix.UtimesNanoAt(pfd, base, entryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// setAttrs gives the open file or directory fd its owner, then its mode
+// (chown clears setuid bits), then its xattrs (chown clears file
+// capabilities). xattrs are best effort, as in BuildKit; overlayfs's own
+// are never set.
+func (x *extractor) setAttrs(fd, uid, gid int, mode uint32, hdr *tar.Header) error {
+	if err := unix.Fchown(fd, uid, gid); err != nil {
+		return fmt.Errorf("chown: %w", err)
+	}
+	if err := unix.Fchmod(fd, mode); err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	for key, value := range hdr.PAXRecords {
+		name, ok := strings.CutPrefix(key, "SCHILY.xattr.")
+		if !ok || strings.HasPrefix(name, "trusted.overlay.") || strings.HasPrefix(name, "user.overlay.") {
+			continue
+		}
+		unix.Fsetxattr(fd, name, []byte(value), 0)
+	}
+	return nil
+}
+
+// zeroBlock is compared against to find holes.
+var zeroBlock = make([]byte, 128<<10)
+
+// copySparse copies r to the empty file f, seeking over blocks of zeros,
+// so that sparse files and decompressed zeros take no space.
+func (x *extractor) copySparse(f *os.File, r io.Reader) error {
+	var size int64
+	hole := false
+	for {
+		n, err := readFull(r, x.buf)
+		if n > 0 {
+			chunk := x.buf[:n]
+			if bytes.Equal(chunk, zeroBlock[:n]) {
+				if _, err := f.Seek(int64(n), io.SeekCurrent); err != nil {
+					return err
+				}
+				hole = true
+			} else {
+				if _, err := f.Write(chunk); err != nil {
+					return err
+				}
+				hole = false
+			}
+			size += int64(n)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if hole {
+		return f.Truncate(size)
+	}
+	return nil
+}
+
+// readFull reads into buf until it is full or r fails. Unlike io.ReadFull
+// it returns io.EOF at the end of r even after a partial read, keeping
+// io.ErrUnexpectedEOF for a truncated archive.
+func readFull(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func entryTimes(hdr *tar.Header) []unix.Timespec {
+	atime := hdr.AccessTime
+	if atime.IsZero() {
+		atime = hdr.ModTime
+	}
+	return []unix.Timespec{unix.NsecToTimespec(atime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
+}
+
+// removeAt removes name from the directory dirfd, with everything below
+// it, without following symlinks. A missing name is no error.
+func removeAt(dirfd int, name string) error {
+	err := unix.Unlinkat(dirfd, name, 0)
+	if err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if !errors.Is(err, unix.EISDIR) {
+		return err
+	}
+	// os.RemoveAll opens the parent and walks down with O_NOFOLLOW.
+	return os.RemoveAll("/proc/self/fd/" + strconv.Itoa(dirfd) + "/" + name)
 }
