@@ -3,8 +3,10 @@ package solver
 import (
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +117,142 @@ func TestContextMirror(t *testing.T) {
 	}
 	if d := treeDigest(t, m, "keep.log"); d != dKeep {
 		t.Errorf("an unrelated file's digest changed")
+	}
+}
+
+// TestMirrorNodesDigest: the tree digest computed from the nodes a sync
+// records is the one a walk of the mirror gives, for every directory and
+// file, with ignored directories kept for their exceptions, symlinks,
+// special modes and an empty directory.
+func TestMirrorNodesDigest(t *testing.T) {
+	s, err := openStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxDir := t.TempDir()
+	writeFiles(t, ctxDir, map[string]string{
+		"a/b/c.txt":      "c\n",
+		"a/b.txt":        "b\n",
+		"a.txt":          "a\n",
+		"logs/x.log":     "x\n",
+		"logs/keep.log":  "keep\n",
+		"only/ignored.o": "o\n",
+		".dockerignore":  "logs\n!logs/keep.log\nonly\n*.o\n",
+	})
+	if err := os.MkdirAll(filepath.Join(ctxDir, "empty"), 0o2750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(ctxDir, "empty"), 0o2750|os.ModeSetgid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(ctxDir, "a/b.txt"), 0o4755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../a.txt", filepath.Join(ctxDir, "a/link")); err != nil {
+		t.Fatal(err)
+	}
+	m := syncMirror(t, s, ctxDir)
+	if m.nodes == nil {
+		t.Fatal("a synced mirror has no nodes")
+	}
+	if _, ok := m.nodes["only"]; ok {
+		t.Error("an ignored directory with nothing kept has a node")
+	}
+	for _, rel := range []string{".", "a", "a/b", "a.txt", "a/b.txt", "logs", "empty"} {
+		var fromNodes, fromWalk strings.Builder
+		if err := m.digestNodes(&fromNodes, rel); err != nil {
+			t.Fatal(err)
+		}
+		walkRel := rel
+		if err := m.digestWalk(&fromWalk, walkRel); err != nil {
+			t.Fatal(err)
+		}
+		if fromNodes.String() != fromWalk.String() {
+			t.Errorf("%s: from nodes\n%s\nfrom a walk\n%s", rel, fromNodes.String(), fromWalk.String())
+		}
+	}
+}
+
+// TestMirrorSeesSameSizeAndMtime: the stat check that lets a rebuild skip
+// hashing a file never keeps a stale digest. A file rewritten in place
+// with the same size and its old mtime put back differs by ctime; one
+// replaced by a rename differs by inode (and ctime). Both are hashed again.
+func TestMirrorSeesSameSizeAndMtime(t *testing.T) {
+	s, err := openStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxDir := t.TempDir()
+	p := filepath.Join(ctxDir, "f.txt")
+	writeFiles(t, ctxDir, map[string]string{"f.txt": "aaaa\n"})
+	mtime := time.Date(2020, 2, 2, 2, 2, 2, 0, time.UTC)
+	if err := os.Chtimes(p, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	m := syncMirror(t, s, ctxDir)
+	before := m.files["f.txt"]
+
+	rewrite := func(how string, write func() error) {
+		t.Helper()
+		time.Sleep(10 * time.Millisecond) // a later ctime, even on coarse clocks
+		if err := write(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() != before.Size || fi.ModTime().UnixNano() != before.Mtime {
+			t.Fatalf("%s: size %d mtime %v, want the old %d and %v", how, fi.Size(), fi.ModTime(), before.Size, mtime)
+		}
+		m := syncMirror(t, s, ctxDir)
+		got := m.files["f.txt"]
+		if got.Digest == before.Digest {
+			t.Errorf("%s: the digest stayed %s", how, got.Digest)
+		}
+		data, _ := os.ReadFile(filepath.Join(m.dir, "f.txt"))
+		want, _ := os.ReadFile(p)
+		if string(data) != string(want) {
+			t.Errorf("%s: the mirror has %q, the context %q", how, data, want)
+		}
+		before = got
+	}
+	rewrite("in place", func() error { return os.WriteFile(p, []byte("bbbb\n"), 0o644) })
+	rewrite("renamed over", func() error {
+		tmp := filepath.Join(ctxDir, "new")
+		if err := os.WriteFile(tmp, []byte("cccc\n"), 0o644); err != nil {
+			return err
+		}
+		return os.Rename(tmp, p)
+	})
+}
+
+// TestContextIndexRoundTrip: the index keeps every field and any name,
+// and a damaged index reads as empty (everything is hashed again).
+func TestContextIndexRoundTrip(t *testing.T) {
+	s, err := openStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), contextIndex)
+	files := map[string]fileEntry{
+		"a.txt":            {Size: 5, Mtime: -1, Ctime: 1700000000123456789, Ino: 1 << 40, Mode: 0o4755, Digest: "sha256:aa"},
+		"dir/tab\tand\nnl": {Size: 0, Digest: "sha256:bb"},
+		"ünï cödé":         {Size: 1 << 33, Mode: 0o600, Digest: "sha256:cc"},
+	}
+	if err := writeContextIndex(s, p, files); err != nil {
+		t.Fatal(err)
+	}
+	if got := readContextIndex(p); !maps.Equal(got, files) {
+		t.Errorf("read back %v, want %v", got, files)
+	}
+	if err := os.WriteFile(p, []byte("\"a.txt\"\t5\tx\t0\t0\t0\tsha256:aa\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := readContextIndex(p); len(got) != 0 {
+		t.Errorf("a damaged index read as %v, want nothing", got)
 	}
 }

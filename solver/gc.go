@@ -710,7 +710,7 @@ func scan(dir string) (*inventory, error) {
 		}
 	}
 	byName("context", KindContext, "", ".lock",
-		func(d string) string { return filepath.Join(d, "index.json") },
+		func(d string) string { return filepath.Join(d, contextIndex) },
 		func(d string) string { return filepath.Join(d, "source") })
 	byName("cachemounts", KindCacheMount, "", "",
 		func(d string) string { return filepath.Join(d, "lock") },

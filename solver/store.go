@@ -307,7 +307,13 @@ func writeJSON(s *store, path string, v any) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "json-*")
+	return writeFileAtomic(s, path, data)
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename.
+func writeFileAtomic(s *store, path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "write-*")
 	if err != nil {
 		return err
 	}
