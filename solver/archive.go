@@ -49,9 +49,9 @@ const maxZstdWindow = 128 << 20
 // Where strata differs: an entry named ".wh.*" is an error (BuildKit
 // writes a file that every reader of the layer takes for a whiteout), and
 // so is an archive whose entries add up to more bytes than the file system
-// has free (ErrArchiveTooLarge), checked before anything is written:
-// extracted files are sparse, so zeros take no space, but a layer of them
-// would still be read and compressed byte by byte.
+// has free (ErrArchiveTooLarge), checked at each entry's header, before its
+// content is read: extracted files are sparse, so zeros take no space, but
+// a layer of them would still be read and compressed byte by byte.
 func extractIfArchive(src, rootfs, dest string, chown fscopy.Chowner) (bool, error) {
 	fi, err := os.Lstat(src)
 	if err != nil || !fi.Mode().IsRegular() {
@@ -357,10 +357,13 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	return unix.UtimesNanoAt(pfd, base, entryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
 }
 
+// capabilityXattr holds a file's capabilities: the one xattr an ADD keeps,
+// as in BuildKit, whose layers (containerd's tar writer) carry no other.
+const capabilityXattr = "security.capability"
+
 // setAttrs gives the open file or directory fd its owner, then its mode
-// (chown clears setuid bits), then its xattrs (chown clears file
-// capabilities). xattrs are best effort, as in BuildKit; overlayfs's own
-// are never set.
+// (chown clears setuid bits), then its file capabilities (chown clears
+// them), best effort as in BuildKit.
 func (x *extractor) setAttrs(fd, uid, gid int, mode uint32, hdr *tar.Header) error {
 	if err := unix.Fchown(fd, uid, gid); err != nil {
 		return fmt.Errorf("chown: %w", err)
@@ -368,12 +371,8 @@ func (x *extractor) setAttrs(fd, uid, gid int, mode uint32, hdr *tar.Header) err
 	if err := unix.Fchmod(fd, mode); err != nil {
 		return fmt.Errorf("chmod: %w", err)
 	}
-	for key, value := range hdr.PAXRecords {
-		name, ok := strings.CutPrefix(key, "SCHILY.xattr.")
-		if !ok || strings.HasPrefix(name, "trusted.overlay.") || strings.HasPrefix(name, "user.overlay.") {
-			continue
-		}
-		unix.Fsetxattr(fd, name, []byte(value), 0)
+	if c, ok := hdr.PAXRecords["SCHILY.xattr."+capabilityXattr]; ok {
+		unix.Fsetxattr(fd, capabilityXattr, []byte(c), 0)
 	}
 	return nil
 }
