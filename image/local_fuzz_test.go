@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,12 +26,15 @@ func FuzzApplyLayer(f *testing.F) {
 		{name: "d/.wh.."},
 	}))
 	f.Add(tarBytes(t, []entry{{name: "a/b/c", body: "deep"}, {name: "a", body: "file over dir"}}))
+	// One parent for the whole run, its root removed after each input: a
+	// t.TempDir per input cost more than the unpacking.
+	parent := f.TempDir()
+	root := filepath.Join(parent, "root")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		parent := t.TempDir()
-		root := filepath.Join(parent, "root")
 		if err := os.Mkdir(root, 0o755); err != nil {
 			t.Fatal(err)
 		}
+		defer removeAll(t, root)
 		u := newUnpacker(root)
 		_ = u.apply(tar.NewReader(bytes.NewReader(data)))
 		_ = u.finish()
@@ -46,4 +50,20 @@ func FuzzApplyLayer(f *testing.F) {
 			t.Fatalf("root replaced: %v, %v", fi, err)
 		}
 	})
+}
+
+// removeAll removes dir after giving its owner access to every directory
+// below it, which an unprivileged run needs when a tar made one read-only.
+func removeAll(t *testing.T, dir string) {
+	if os.Geteuid() != 0 {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				os.Chmod(path, 0o700)
+			}
+			return nil
+		})
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -602,6 +602,18 @@ func FuzzUnpack(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(tarOf(f, s))
 	}
+	// One layout for the whole run, one base per resolver, with the layer
+	// directory removed after each input: on ext4 a mkdir costs ~0.2 ms,
+	// and a fresh t.TempDir and hostileLayout per input made about ten of
+	// them, most of an input's time.
+	bases := make([]string, len(resolvers))
+	for i := range resolvers {
+		bases[i] = f.TempDir()
+		hostileLayout(f, bases[i])
+		if err := os.MkdirAll(filepath.Join(bases[i], "x", "y", "z"), 0o755); err != nil {
+			f.Fatal(err)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Skip archives whose files are large (a tiny sparse header can
 		// claim terabytes), to keep each run short.
@@ -615,12 +627,15 @@ func FuzzUnpack(f *testing.F) {
 				return
 			}
 		}
-		for _, res := range resolvers {
-			base := t.TempDir()
-			dir, _ := hostileLayout(t, base)
-			t.Cleanup(func() { makeRemovable(base) })
+		for i, res := range resolvers {
+			base := bases[i]
+			dir := filepath.Join(base, "x", "y", "z", "layer")
 			unpack(bytes.NewReader(data), dir, res.openat2)
 			checkContained(t, base)
+			makeRemovable(dir)
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }
