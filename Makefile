@@ -14,9 +14,14 @@ FUZZTIME ?= 20s
 build:
 	$(GO) build -trimpath -ldflags '-X main.version=$(VERSION)' -o bin/strata ./cmd/strata
 
+# Tests of hostile input record each case (internal/hostile) in a temporary file; the
+# summary line printed after them fails the target if one wrote outside the build root or
+# leaked a secret, or if none ran under CI.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 40m ./...
+	log=$$(mktemp) && trap 'rm -f "$$log"' EXIT && \
+	STRATA_HOSTILE_LOG="$$log" $(GO) test -race -count=1 -timeout 40m ./... && \
+	$(GO) run ./internal/hostile/summary "$$log"
 	$(MAKE) fuzz
 
 # Each fuzz target for FUZZTIME; a crasher is saved under the package's
