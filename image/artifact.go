@@ -128,7 +128,7 @@ func FetchArtifact(ctx context.Context, ref string, configType types.MediaType, 
 	registry := r.Context().RegistryStr()
 	desc, err := remote.Get(r, o.remote(ctx)...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ref, registryError(registry, err))
+		return nil, fmt.Errorf("%s: %w", ref, retriedError(registry, err))
 	}
 	m, err := artifactManifest(desc.MediaType, desc.Manifest, configType)
 	if err != nil {
@@ -137,16 +137,16 @@ func FetchArtifact(ctx context.Context, ref string, configType types.MediaType, 
 	cfgRef := r.Context().Digest(m.Config.Digest.String())
 	l, err := remote.Layer(cfgRef, o.remote(ctx)...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: config: %w", ref, registryError(registry, err))
+		return nil, fmt.Errorf("%s: config: %w", ref, retriedError(registry, err))
 	}
 	rc, err := l.Compressed() // verified against the digest by ggcr
 	if err != nil {
-		return nil, fmt.Errorf("%s: config: %w", ref, registryError(registry, err))
+		return nil, fmt.Errorf("%s: config: %w", ref, retriedError(registry, err))
 	}
 	defer rc.Close()
 	raw, err := readConfig(rc, m.Config)
 	if err != nil {
-		return nil, fmt.Errorf("%s: config: %w", ref, registryError(registry, err))
+		return nil, fmt.Errorf("%s: config: %w", ref, retriedError(registry, err))
 	}
 	// One puller for every HEAD of Missing, so that they share a token.
 	puller, err := remote.NewPuller(o.remote(ctx)...)
@@ -160,11 +160,11 @@ func FetchArtifact(ctx context.Context, ref string, configType types.MediaType, 
 		exists: func(ctx context.Context, d v1.Descriptor) (bool, error) {
 			l, err := puller.Layer(ctx, r.Context().Digest(d.Digest.String()))
 			if err != nil {
-				return false, registryError(registry, err)
+				return false, retriedError(registry, err)
 			}
 			ok, err := partial.Exists(l.(*remote.MountableLayer).Layer)
 			if err != nil {
-				return false, registryError(registry, err)
+				return false, retriedError(registry, err)
 			}
 			return ok, nil
 		}}, nil

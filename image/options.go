@@ -182,7 +182,9 @@ func (o *options) remote(ctx context.Context, extra ...remote.Option) []remote.O
 	opts := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(o.keychain),
-		remote.WithTransport(o.guardedTransport()),
+		remote.WithTransport(resuming(o.guardedTransport())),
+		remote.WithRetryBackoff(retryBackoff), // see retry.go
+		remote.WithRetryPredicate(retryable),
 		remote.WithJobs(o.jobs),
 		remote.WithPlatform(o.platform),
 		remote.WithUserAgent("strata"),

@@ -94,7 +94,7 @@ func (o *options) resolve(ctx context.Context, ref string) (v1.Hash, error) {
 	if raw == nil {
 		desc, err := remote.Get(r, o.remote(ctx)...)
 		if err != nil {
-			return v1.Hash{}, registryError(r.Context().RegistryStr(), err)
+			return v1.Hash{}, retriedError(r.Context().RegistryStr(), err)
 		}
 		raw, digest = desc.Manifest, desc.Digest
 	}
@@ -155,7 +155,7 @@ func (o *options) pull(ctx context.Context, ref string) (*Base, error) {
 
 	desc, err := remote.Get(r, o.remote(ctx)...)
 	if err != nil {
-		return nil, registryError(registry, err)
+		return nil, retriedError(registry, err)
 	}
 	if err := o.store.Write(bytes.NewReader(desc.Manifest), desc.Digest); err != nil {
 		return nil, err
@@ -171,7 +171,7 @@ func (o *options) pull(ctx context.Context, ref string) (*Base, error) {
 		index = desc.Digest
 		idx, err := desc.ImageIndex()
 		if err != nil {
-			return nil, registryError(registry, err)
+			return nil, retriedError(registry, err)
 		}
 		im, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest))
 		if err != nil {
@@ -183,18 +183,18 @@ func (o *options) pull(ctx context.Context, ref string) (*Base, error) {
 		}
 		digest = child.Digest
 		if img, err = idx.Image(child.Digest); err != nil {
-			return nil, registryError(registry, err)
+			return nil, retriedError(registry, err)
 		}
 		raw, err := img.RawManifest()
 		if err != nil {
-			return nil, registryError(registry, err)
+			return nil, retriedError(registry, err)
 		}
 		if err := o.store.Write(bytes.NewReader(raw), child.Digest); err != nil {
 			return nil, err
 		}
 	case desc.MediaType.IsImage():
 		if img, err = desc.Image(); err != nil {
-			return nil, registryError(registry, err)
+			return nil, retriedError(registry, err)
 		}
 	default:
 		return nil, fmt.Errorf("unsupported manifest media type %q", desc.MediaType)
@@ -208,7 +208,7 @@ func (o *options) pull(ctx context.Context, ref string) (*Base, error) {
 	if !o.store.Has(m.Config.Digest) {
 		raw, err := img.RawConfigFile()
 		if err != nil {
-			return nil, fmt.Errorf("fetching config: %w", registryError(registry, err))
+			return nil, fmt.Errorf("fetching config: %w", retriedError(registry, err))
 		}
 		if err := o.store.Write(bytes.NewReader(raw), m.Config.Digest); err != nil {
 			return nil, fmt.Errorf("fetching config: %w", err)
@@ -351,7 +351,7 @@ func (o *options) fetchLayers(ctx context.Context, registry string, img v1.Image
 		}
 		g.Go(func() error {
 			if err := o.fetchLayer(gctx, registry, img, d); err != nil {
-				return fmt.Errorf("fetching layer %s: %w", d.Digest, err)
+				return fmt.Errorf("fetching layer %s: %w", d.Digest, exhausted(err))
 			}
 			return nil
 		})
