@@ -11,14 +11,17 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 
 	"github.com/stratabuild/strata/frontend"
@@ -76,7 +79,12 @@ func (s *store) syncContext(c *frontend.Context) (m *contextMirror, release func
 		return nil, nil, err
 	}
 	seen := map[string]bool{"": true}
-	children, err := m.sync(c, "", frontend.MatchInfo{}, old, seen)
+	sy := &syncer{m: m, c: c, old: old, seen: seen}
+	sy.copies.SetLimit(runtime.GOMAXPROCS(0))
+	children, err := sy.sync("", frontend.MatchInfo{})
+	if cerr := sy.finish(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		lock()
 		return nil, nil, fmt.Errorf("reading build context %s: %w", c.Dir, err)
@@ -164,9 +172,45 @@ func writeContextIndex(s *store, p string, files map[string]fileEntry) error {
 	return writeFileAtomic(s, p, []byte(b.String()))
 }
 
+// syncer brings a mirror up to date. The walk of the context is
+// sequential; the files that must be copied (and hashed) are copied by a
+// pool of goroutines, one per core: creating and writing thousands of files
+// is kernel time, which one goroutine leaves the other cores without.
+// Directory times are set once every copy is done, since creating a file
+// in a directory changes its mtime.
+type syncer struct {
+	m      *contextMirror
+	c      *frontend.Context
+	old    map[string]fileEntry
+	seen   map[string]bool
+	copies errgroup.Group
+
+	mu       sync.Mutex // guards m.files while copies run
+	dirTimes []dirTime
+}
+
+type dirTime struct {
+	path string
+	fi   fs.FileInfo
+}
+
+// finish waits for the copies, then sets the directories' times.
+func (sy *syncer) finish() error {
+	if err := sy.copies.Wait(); err != nil {
+		return err
+	}
+	for _, d := range sy.dirTimes {
+		if err := setTimes(d.path, d.fi); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // sync mirrors the directory rel (and below) of the context, and returns
 // the names it kept in rel, sorted.
-func (m *contextMirror) sync(c *frontend.Context, rel string, parent frontend.MatchInfo, old map[string]fileEntry, seen map[string]bool) ([]string, error) {
+func (sy *syncer) sync(rel string, parent frontend.MatchInfo) ([]string, error) {
+	m, c, old, seen := sy.m, sy.c, sy.old, sy.seen
 	src := filepath.Join(c.Dir, filepath.FromSlash(rel))
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -192,7 +236,7 @@ func (m *contextMirror) sync(c *frontend.Context, rel string, parent frontend.Ma
 			if err := ensureDir(dst, fi); err != nil {
 				return nil, err
 			}
-			children, err := m.sync(c, p, info, old, seen)
+			children, err := sy.sync(p, info)
 			if err != nil {
 				return nil, err
 			}
@@ -203,18 +247,29 @@ func (m *contextMirror) sync(c *frontend.Context, rel string, parent frontend.Ma
 				continue
 			}
 			seen[p] = true
-			if err := setTimes(dst, fi); err != nil {
-				return nil, err
-			}
+			sy.dirTimes = append(sy.dirTimes, dirTime{dst, fi})
 			m.nodes[p] = mirrorNode{mode: fs.ModeDir | fi.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky), children: children}
 		case ignored:
 			continue
 		case fi.Mode().IsRegular():
-			ent, err := m.syncFile(filepath.Join(src, e.Name()), dst, fi, old[p])
-			if err != nil {
-				return nil, err
+			ent, unchanged := statEntry(fi, old[p])
+			if unchanged {
+				sy.mu.Lock()
+				m.files[p] = ent
+				sy.mu.Unlock()
+			} else {
+				from := filepath.Join(src, e.Name())
+				sy.copies.Go(func() error {
+					ent, err := copyFile(from, dst, fi, ent)
+					if err != nil {
+						return err
+					}
+					sy.mu.Lock()
+					m.files[p] = ent
+					sy.mu.Unlock()
+					return nil
+				})
 			}
-			m.files[p] = ent
 			seen[p] = true
 			m.nodes[p] = mirrorNode{mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)}
 		case fi.Mode()&fs.ModeSymlink != 0:
@@ -243,7 +298,9 @@ func (m *contextMirror) sync(c *frontend.Context, rel string, parent frontend.Ma
 	return kept, nil
 }
 
-func (m *contextMirror) syncFile(src, dst string, fi fs.FileInfo, old fileEntry) (fileEntry, error) {
+// statEntry is the index entry of a context file from its stat data, and
+// whether the old entry still describes it (it keeps its digest).
+func statEntry(fi fs.FileInfo, old fileEntry) (fileEntry, bool) {
 	st := fi.Sys().(*syscall.Stat_t)
 	ent := fileEntry{
 		Size:  fi.Size(),
@@ -258,8 +315,14 @@ func (m *contextMirror) syncFile(src, dst string, fi fs.FileInfo, old fileEntry)
 	// files with their old stat data in the index, to be copied again.
 	if old.Digest != "" && old.Size == ent.Size && old.Mtime == ent.Mtime && old.Ctime == ent.Ctime && old.Ino == ent.Ino && old.Mode == ent.Mode {
 		ent.Digest = old.Digest
-		return ent, nil
+		return ent, true
 	}
+	return ent, false
+}
+
+// copyFile copies the context file src to the mirror's dst, sets its mode
+// and times, and returns ent with its content digest.
+func copyFile(src, dst string, fi fs.FileInfo, ent fileEntry) (fileEntry, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return ent, err
