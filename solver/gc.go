@@ -32,6 +32,8 @@ import (
 //	git          git/<hash>.git and its lock: a bare repository
 //	explain      a file of explain/: what a step's last build read, to
 //	             explain its next cache miss
+//	log          a file of logs/: the full output of a RUN step whose
+//	             progress output was clipped
 //
 // tmp/ and runc/ ("temporary") hold the work of running builds and are
 // emptied whenever no build runs; anything else ("other": build.lock, files
@@ -62,6 +64,7 @@ const (
 	KindCacheMount = "cache-mount"
 	KindGit        = "git"
 	KindExplain    = "explain"
+	KindLog        = "log"
 	KindTemporary  = "temporary"
 	KindOther      = "other"
 )
@@ -725,8 +728,13 @@ func scan(dir string) (*inventory, error) {
 		other(KindExplain, filepath.Join(dir, "explain", e.Name()), true)
 	}
 
+	// The full output of RUN steps whose log was clipped (runlog.go).
+	for _, e := range list("logs") {
+		other(KindLog, filepath.Join(dir, "logs", e.Name()), true)
+	}
+
 	// The rest of the top level.
-	known := map[string]bool{"blobs": true, "layers": true, "keys": true, "images": true, "context": true, "cachemounts": true, "git": true, "explain": true}
+	known := map[string]bool{"blobs": true, "layers": true, "keys": true, "images": true, "context": true, "cachemounts": true, "git": true, "explain": true, "logs": true}
 	for _, e := range top {
 		p := filepath.Join(dir, e.Name())
 		switch {

@@ -1,7 +1,6 @@
 package solver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -83,13 +81,12 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 	return r.fsStep(ctx, key, createdBy, func(rootfs string) error {
 		// runc copies stdout and stderr through separate pipes, so their
 		// order is lost; each keeps its own tail for the error message.
-		lim := &logLimit{max: maxStepLog}
 		emit := func(line string) {
-			if line, ok := lim.take(line); ok {
-				r.b.progress(Event{Kind: StepLog, Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name, Line: line})
-			}
+			r.b.progress(Event{Kind: StepLog, Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name, Line: line})
 		}
-		out, errOut := newTailWriter(10, emit), newTailWriter(10, emit)
+		output := newRunOutput(emit, filepath.Join(r.b.store.dir, "tmp"), filepath.Join(r.b.store.dir, "logs", key.Hex[:16]+".log"))
+		defer output.Finish()
+		out, errOut := output.stream(10), output.stream(10)
 		defer out.Flush()
 		defer errOut.Flush()
 		sc := sandbox.Config{
@@ -142,7 +139,7 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 		if errors.As(err, &ee) {
 			out.Flush()
 			errOut.Flush()
-			return &RunError{Code: ee.Code, Stdout: out.Tail(), Stderr: errOut.Tail()}
+			return &RunError{Code: ee.Code, Stdout: out.Tail(), Stderr: errOut.Tail(), Log: output.Finish()}
 		}
 		return err
 	})
@@ -154,6 +151,7 @@ type inlineFile struct{ name, data string }
 type RunError struct {
 	Code           int      // exit code
 	Stdout, Stderr []string // the last lines of each
+	Log            string   // the file holding the whole output, if it was clipped
 }
 
 func (e *RunError) Error() string {
@@ -170,33 +168,10 @@ func (e *RunError) Error() string {
 			}
 		}
 	}
+	if e.Log != "" {
+		sb.WriteString("\nthe output was clipped; the full log is kept in " + e.Log)
+	}
 	return sb.String()
-}
-
-// maxStepLog is how much of a step's output is shown, as in BuildKit,
-// which clips a step's log at 2 MiB; the tails for errors are kept anyway.
-const maxStepLog = 2 << 20
-
-// logLimit counts the bytes of output shown for one step.
-type logLimit struct {
-	mu      sync.Mutex
-	max, n  int
-	clipped bool
-}
-
-// take reports whether line may be shown, or the note that replaces the
-// rest of the output once the limit is reached.
-func (l *logLimit) take(line string) (string, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.n += len(line) + 1; l.n <= l.max {
-		return line, true
-	}
-	if l.clipped {
-		return "", false
-	}
-	l.clipped = true
-	return fmt.Sprintf("[output clipped: the log limit of %d MiB is reached]", l.max>>20), true
 }
 
 // runHistory formats a RUN's history text as BuildKit does: the stage's
@@ -229,63 +204,4 @@ func lookupEnv(env []string, key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// tailWriter splits output into lines, reports each, and keeps the last n.
-type tailWriter struct {
-	mu   sync.Mutex
-	n    int
-	buf  []byte
-	tail []string
-	emit func(string)
-}
-
-func newTailWriter(n int, emit func(string)) *tailWriter {
-	return &tailWriter{n: n, emit: emit}
-}
-
-func (w *tailWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			break
-		}
-		w.line(string(w.buf[:i]))
-		w.buf = w.buf[i+1:]
-	}
-	// Bound memory for output without newlines.
-	if len(w.buf) > 64<<10 {
-		w.line(string(w.buf))
-		w.buf = w.buf[:0]
-	}
-	return len(p), nil
-}
-
-func (w *tailWriter) line(s string) {
-	s = strings.TrimRight(s, "\r")
-	w.emit(s)
-	w.tail = append(w.tail, s)
-	if len(w.tail) > w.n {
-		w.tail = w.tail[len(w.tail)-w.n:]
-	}
-}
-
-// Flush reports a final line without a newline.
-func (w *tailWriter) Flush() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.buf) > 0 {
-		w.line(string(w.buf))
-		w.buf = w.buf[:0]
-	}
-}
-
-// Tail returns the last lines written.
-func (w *tailWriter) Tail() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.tail...)
 }

@@ -109,39 +109,6 @@ func TestWorkdirPath(t *testing.T) {
 	}
 }
 
-func TestTailWriter(t *testing.T) {
-	var lines []string
-	w := newTailWriter(2, func(s string) { lines = append(lines, s) })
-	w.Write([]byte("one\ntw"))
-	w.Write([]byte("o\r\nthree"))
-	w.Flush()
-	if got := strings.Join(lines, "|"); got != "one|two|three" {
-		t.Errorf("lines = %q", got)
-	}
-	if got := strings.Join(w.Tail(), "|"); got != "two|three" {
-		t.Errorf("tail = %q", got)
-	}
-	big := strings.Repeat("x", 100<<10)
-	w.Write([]byte(big))
-	if n := len(w.buf); n != 0 {
-		t.Errorf("a line without newline is buffered whole: %d bytes", n)
-	}
-}
-
-func TestLogLimit(t *testing.T) {
-	l := &logLimit{max: 11} // lines count with their newline
-	var shown []string
-	for _, line := range []string{"12345", "1234", "x", "y", "z"} {
-		if s, ok := l.take(line); ok {
-			shown = append(shown, s)
-		}
-	}
-	want := "12345|1234|[output clipped: the log limit of 0 MiB is reached]"
-	if got := strings.Join(shown, "|"); got != want {
-		t.Errorf("shown = %q, want %q", got, want)
-	}
-}
-
 func TestRunErrorText(t *testing.T) {
 	e := &RunError{Code: 2, Stdout: []string{"out"}, Stderr: []string{"err"}}
 	want := "process did not complete successfully: exit code: 2\nlast lines of stdout:\n  out\nlast lines of stderr:\n  err"
