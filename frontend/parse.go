@@ -32,7 +32,7 @@ func Parse(file string, data []byte) (*Dockerfile, error) {
 	}
 	res, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
-		return nil, wrapError(file, nil, err)
+		return nil, directiveLine(wrapError(file, nil, err))
 	}
 	df := &Dockerfile{File: file, Escape: res.EscapeToken}
 	for _, w := range res.Warnings {
@@ -82,4 +82,18 @@ func ParseTrigger(file string, loc []parser.Range, trigger string) (instructions
 		return nil, Errorf(file, loc, "ONBUILD trigger %q: MAINTAINER isn't allowed as an ONBUILD trigger", trigger)
 	}
 	return cmd, nil
+}
+
+// directiveLine corrects the line of an error in a parser directive (a
+// bad "# escape=" value, a directive given twice): BuildKit's parser
+// reports it at the line before (0 for the first line).
+func directiveLine(err error) error {
+	var fe *Error
+	if errors.As(err, &fe) && fe.Err != nil {
+		msg := fe.Err.Error()
+		if strings.HasPrefix(msg, "invalid escape token") || strings.HasSuffix(msg, "parser directive can be used") {
+			fe.Line++
+		}
+	}
+	return err
 }

@@ -102,6 +102,8 @@ func TestErrors(t *testing.T) {
 		{"instruction before FROM", "RUN x\n", Options{}, "Dockerfile:1:"},
 		{"unterminated heredoc", "FROM scratch\nRUN <<EOF\necho\n", Options{}, "Dockerfile:2:"},
 		{"empty file", "", Options{}, "the Dockerfile is empty"},
+		{"bad escape directive", "# escape=x\nFROM a\n", Options{}, "Dockerfile:1: invalid escape token 'x' does not match ` or \\"},
+		{"escape directive twice", "# escape=\\\n# escape=`\nFROM a\n", Options{}, "Dockerfile:2: only one escape parser directive can be used"},
 		{"blank base", "ARG B\nFROM ${B}\n", Options{}, "Dockerfile:2: base name (${B}) should not be blank"},
 		{"duplicate stage", "FROM a AS x\nFROM b AS x\n", Options{}, `Dockerfile:2: duplicate stage name "x"`},
 		{"copy from later stage", "FROM a AS one\nCOPY --from=two /a /a\nFROM b AS two\n", Options{}, `Dockerfile:2: cannot copy from stage "two"`},
