@@ -1,11 +1,14 @@
 package frontend
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -44,29 +47,97 @@ func OpenContext(dir, dockerfile string) (*Context, error) {
 	}
 	candidates = append(candidates, filepath.Join(abs, ".dockerignore"))
 	for _, name := range candidates {
-		f, err := os.Open(name)
+		data, err := os.ReadFile(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		pats, err := ignorefile.ReadAll(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", name, err)
+		if err := c.readIgnore(name, data); err != nil {
+			return nil, err
 		}
-		c.Excludes, c.IgnoreFile = pats, name
 		break
 	}
-	if len(c.Excludes) > 0 {
-		m, err := patternmatcher.New(c.Excludes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.IgnoreFile, err)
-		}
-		c.matcher = m
-	}
 	return c, nil
+}
+
+// readIgnore sets the context's patterns from the ignore file name, which
+// holds data. A pattern that can never be matched (a lone "!", a bad [ ]
+// class, a trailing \\) is an *Error at its line, found here rather than
+// when a walk of the context first tries it.
+func (c *Context) readIgnore(name string, data []byte) error {
+	pats, err := ignorefile.ReadAll(bytes.NewReader(data))
+	if errors.Is(err, bufio.ErrTooLong) {
+		return &Error{File: name, Line: longLine(data), Err: fmt.Errorf("line longer than %d KiB: split or remove it", bufio.MaxScanTokenSize>>10)}
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	c.Excludes, c.IgnoreFile, c.matcher = pats, name, nil
+	if len(pats) == 0 {
+		return nil
+	}
+	for i, p := range pats {
+		if err := checkPattern(p); err != nil {
+			return &Error{File: name, Line: patternLine(data, i), Err: err}
+		}
+	}
+	m, err := patternmatcher.New(pats)
+	if err != nil {
+		return &Error{File: name, Err: err}
+	}
+	c.matcher = m
+	return nil
+}
+
+// checkPattern compiles one pattern as ignorefile.ReadAll returns it.
+// patternmatcher.New only checks patterns with filepath.Match, which takes
+// some (a range like [z-a]) that then fail on every path.
+func checkPattern(p string) error {
+	if p == "!" {
+		return errors.New(`bad pattern "!": a ! must be followed by the pattern it re-includes`)
+	}
+	m, err := patternmatcher.New([]string{strings.TrimPrefix(p, "!")})
+	if err == nil {
+		_, err = m.MatchesOrParentMatches("a")
+	}
+	if err != nil {
+		return fmt.Errorf("bad pattern %q: %v; fix it, or escape [, ], *, ? and \\ with \\ to match them literally", p, err)
+	}
+	return nil
+}
+
+// patternLine is the line of data that holds its n-th pattern (0-based),
+// counting lines as ignorefile.ReadAll does.
+func patternLine(data []byte, n int) int {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		l := sc.Text()
+		if line == 1 {
+			l = strings.TrimPrefix(l, "\ufeff")
+		}
+		if strings.HasPrefix(l, "#") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		if n == 0 {
+			return line
+		}
+		n--
+	}
+	return 0
+}
+
+// longLine is the first line of data that bufio.Scanner cannot hold.
+func longLine(data []byte) int {
+	for line := 1; len(data) > 0; line++ {
+		l, rest, _ := bytes.Cut(data, []byte("\n"))
+		if len(l) >= bufio.MaxScanTokenSize {
+			return line
+		}
+		data = rest
+	}
+	return 0
 }
 
 // MatchInfo carries a parent directory's match state down a walk.

@@ -3,6 +3,7 @@ package frontend
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,29 @@ func TestOpenContextIgnoreFiles(t *testing.T) {
 	}
 	if _, err := OpenContext(filepath.Join(dir, "missing"), ""); err == nil {
 		t.Errorf("OpenContext(missing dir) succeeded")
+	}
+}
+
+func TestReadIgnoreErrors(t *testing.T) {
+	tests := []struct{ name, data, want string }{
+		{"bad range", "*.log\n\n# c\n[z-a]\n", `ctx/.dockerignore:4: bad pattern "[z-a]": syntax error in pattern; fix it, or escape [, ], *, ? and \ with \ to match them literally`},
+		{"unclosed class", "\ufeffa[\n", `ctx/.dockerignore:1: bad pattern "a[": syntax error in pattern`},
+		{"bad exception", "a\n![z-a]\n", `ctx/.dockerignore:2: bad pattern "![z-a]"`},
+		{"lone exclamation", "a\n  !  \n", `ctx/.dockerignore:2: bad pattern "!": a ! must be followed by the pattern it re-includes`},
+		{"trailing backslash", "a\r\nb\\\r\n", `ctx/.dockerignore:2: bad pattern "b\\"`},
+		{"long line", "a\n" + strings.Repeat("x", 70000) + "\n", "ctx/.dockerignore:2: line longer than 64 KiB: split or remove it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c Context
+			err := c.readIgnore("ctx/.dockerignore", []byte(tt.data))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("readIgnore(%q) = %v, want %q", tt.data, err, tt.want)
+			}
+		})
+	}
+	var c Context
+	if err := c.readIgnore("ctx/.dockerignore", []byte("[a-c]*\n!\\[lit\\]\n")); err != nil {
+		t.Errorf("readIgnore(good patterns) = %v", err)
 	}
 }
