@@ -7,7 +7,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 # FUZZTIME bounds each fuzz target's run in `make test` (and `make fuzz`).
-FUZZTIME ?= 20s
+FUZZTIME ?= 60s
 
 .PHONY: build test fuzz bench lint clean conformance
 
@@ -24,12 +24,18 @@ test:
 	$(GO) run ./internal/hostile/summary "$$log"
 	$(MAKE) fuzz
 
-# Each fuzz target for FUZZTIME; a crasher is saved under the package's
-# testdata/fuzz and must be committed with its fix.
+# Every fuzz target in the repository (each func FuzzX in a _test.go file), one after another,
+# for FUZZTIME each (issue 7 asks for at least 60s each in CI); a crasher is saved under the
+# package's testdata/fuzz and must be committed with its fix. Minimization is bounded by a count,
+# not a time: the tar targets take milliseconds per input and find new coverage every few
+# seconds, so a time bound (5s) spent nearly all of FUZZTIME minimizing.
 fuzz:
-	$(GO) test ./lint -run '^$$' -fuzz '^FuzzLint$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
-	$(GO) test ./layers -run '^$$' -fuzz '^FuzzUnpack$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
-	$(GO) test ./image -run '^$$' -fuzz '^FuzzApplyLayer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	@set -e; for f in $$(grep -rlE --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git --exclude-dir=.bench '^func Fuzz[A-Za-z0-9_]*\(' . | sort); do \
+		for t in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/p' $$f); do \
+			echo "fuzz: $$(dirname $$f) $$t for $(FUZZTIME)"; \
+			$(GO) test $$(dirname $$f) -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x; \
+		done; \
+	done
 
 # Builds every case under testdata/conformance with strata and with BuildKit and compares the
 # images (conformance/README.md). Needs root, runc and docker-registry; buildkitd and buildctl
