@@ -11,6 +11,7 @@ package faultproxy
 import (
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -131,7 +132,7 @@ func Start(t testing.TB, upstream string) *Proxy {
 	t.Helper()
 	p := &Proxy{upstream: &url.URL{Scheme: "http", Host: upstream}}
 	p.rp = httputil.NewSingleHostReverseProxy(p.upstream)
-	p.rp.ErrorLog = nil
+	p.rp.ErrorLog = log.New(io.Discard, "", 0) // clients that give up are expected
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.srv.Close)
 	return p
@@ -333,7 +334,6 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, copy func(io.Wri
 		return
 	}
 	copy(w, resp.Body)
-	w.(http.Flusher).Flush()
 }
 
 // reset closes w's connection with a TCP reset. What the handler wrote to
