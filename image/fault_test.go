@@ -188,6 +188,11 @@ func TestPushFaults(t *testing.T) {
 			},
 		},
 		{
+			name:    "503 on every manifest PUT",
+			rules:   []faultproxy.Rule{{Method: "PUT", Path: `/manifests/`, Fault: faultproxy.Fault{Status: 503}}},
+			wantErr: `pushing manifest ` + want.String() + ` to HOST/fault/503-on-every-manifest-put:1: 503 Service Unavailable \(UNAVAILABLE: faultproxy injected 503\) after 5 attempts`,
+		},
+		{
 			name:    "reset on every commit",
 			rules:   []faultproxy.Rule{{Method: "PUT", Path: commitRE, Fault: faultproxy.Fault{ResetRequest: true}}},
 			wantErr: `pushing (layer|config) sha256:[0-9a-f]{64} to HOST/fault/reset-on-every-commit:1: connection (reset|closed) by the registry.* after 5 attempts`,
@@ -224,8 +229,8 @@ func TestPushFaults(t *testing.T) {
 				if manifest != http.StatusNotFound {
 					t.Errorf("after a failed push the registry answers %d for the tag, want 404", manifest)
 				}
-				if n := p.Count("PUT", `/manifests/`); n != 0 {
-					t.Errorf("%d manifest PUTs after a failed upload, want 0", n)
+				if n := p.Count("PUT", `/manifests/`); n != p.Faulted("PUT", `/manifests/`) {
+					t.Errorf("%d manifest PUTs reached the registry after a failed push, want 0", n)
 				}
 			}
 			if tt.check != nil {

@@ -298,8 +298,17 @@ func pushError(tags, registry string, err error) error {
 	var be *blobError
 	if errors.As(err, &be) {
 		err = be.err
-		if p := failedPath(err); strings.Contains(p, "/blobs/") || strings.Contains(p, "/manifests/") {
+		p := failedPath(err)
+		switch {
+		case strings.Contains(p, "/blobs/"):
 			what = fmt.Sprintf("%s %s to ", be.kind, be.digest)
+		case strings.Contains(p, "/manifests/"):
+			// An index's push writes its images' manifests too.
+			d := p[strings.LastIndex(p, "/")+1:]
+			if _, err := v1.NewHash(d); err != nil {
+				d = be.digest.String()
+			}
+			what = fmt.Sprintf("manifest %s to ", d)
 		}
 	}
 	if rerr := exhausted(err); what != "" && errors.As(rerr, new(*RetryError)) {
