@@ -95,10 +95,14 @@ func (c *Context) readIgnore(name string, data []byte) error {
 // patternmatcher.New only checks patterns with filepath.Match, which takes
 // some (a range like [z-a]) that then fail on every path.
 func checkPattern(p string) error {
-	if p == "!" {
-		return errors.New(`bad pattern "!": a ! must be followed by the pattern it re-includes`)
+	m, err := patternmatcher.New([]string{p})
+	if err != nil && strings.HasPrefix(p, "!") {
+		// "!" alone, or with only a "/" after it, which cleaning drops.
+		return fmt.Errorf("bad pattern %q: a ! must be followed by the pattern it re-includes", p)
 	}
-	m, err := patternmatcher.New([]string{strings.TrimPrefix(p, "!")})
+	if err == nil {
+		m, err = patternmatcher.New([]string{strings.TrimPrefix(p, "!")})
+	}
 	if err == nil {
 		_, err = m.MatchesOrParentMatches("a")
 	}

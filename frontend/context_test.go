@@ -50,6 +50,7 @@ func TestReadIgnoreErrors(t *testing.T) {
 		{"unclosed class", "\ufeffa[\n", `ctx/.dockerignore:1: bad pattern "a[": syntax error in pattern`},
 		{"bad exception", "a\n![z-a]\n", `ctx/.dockerignore:2: bad pattern "![z-a]"`},
 		{"lone exclamation", "a\n  !  \n", `ctx/.dockerignore:2: bad pattern "!": a ! must be followed by the pattern it re-includes`},
+		{"exclamation and slash", "!/\n", `ctx/.dockerignore:1: bad pattern "!/": a ! must be followed by the pattern it re-includes`},
 		{"trailing backslash", "a\r\nb\\\r\n", `ctx/.dockerignore:2: bad pattern "b\\"`},
 		{"long line", "a\n" + strings.Repeat("x", 70000) + "\n", "ctx/.dockerignore:2: line longer than 64 KiB: split or remove it"},
 	}

@@ -50,7 +50,11 @@ func Parse(file string, data []byte) (*Dockerfile, error) {
 		return nil, wrapError(file, nil, err)
 	}
 	if len(stages) == 0 {
-		return nil, &Error{File: file, Err: errors.New("no FROM instruction: a Dockerfile must start a stage with FROM")}
+		line := 0
+		if len(res.AST.Children) > 0 {
+			line = res.AST.Children[0].StartLine
+		}
+		return nil, &Error{File: file, Line: line, Err: errors.New("no FROM instruction: a Dockerfile must start a stage with FROM")}
 	}
 	df.Stages, df.MetaArgs, df.ast = stages, metaArgs, res.AST
 	return df, nil

@@ -100,6 +100,7 @@ func TestErrors(t *testing.T) {
 		{"unknown instruction", "FROM scratch\nRUNN x\n", Options{}, "Dockerfile:2: unknown instruction: RUNN (did you mean RUN?)"},
 		{"only comments", "# just a comment\n", Options{}, "Dockerfile:1: file with no instructions"},
 		{"instruction before FROM", "RUN x\n", Options{}, "Dockerfile:1:"},
+		{"no FROM", "\n# c\nARG A\nARG B\n", Options{}, "Dockerfile:3: no FROM instruction: a Dockerfile must start a stage with FROM"},
 		{"unterminated heredoc", "FROM scratch\nRUN <<EOF\necho\n", Options{}, "Dockerfile:2:"},
 		{"empty file", "", Options{}, "the Dockerfile is empty"},
 		{"bad escape directive", "# escape=x\nFROM a\n", Options{}, "Dockerfile:1: invalid escape token 'x' does not match ` or \\"},
