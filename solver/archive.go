@@ -320,6 +320,9 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		}
 		tdir, tbase := path.Split(target)
 		tparent, err := pathrs.OpenatInRoot(x.root, "/"+tdir)
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			return fmt.Errorf("hard link to %q: no such file in %s", hdr.Linkname, x.dest)
+		}
 		if err != nil {
 			return fmt.Errorf("hard link to %q: %w", hdr.Linkname, err)
 		}
@@ -329,7 +332,9 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		}
 		// Without AT_SYMLINK_FOLLOW a symlink is linked itself, never
 		// what it points to.
-		if err := unix.Linkat(int(tparent.Fd()), tbase, pfd, base, 0); err != nil {
+		if err := unix.Linkat(int(tparent.Fd()), tbase, pfd, base, 0); errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("hard link to %q: no such file in %s", hdr.Linkname, x.dest)
+		} else if err != nil {
 			return fmt.Errorf("hard link to %q: %w", hdr.Linkname, err)
 		}
 		return nil // a hard link shares its target's attributes
