@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -414,6 +415,11 @@ func describePlan(t *testing.T, p *Plan) string {
 		}
 		fmt.Fprintf(&b, "stage %d %q base %q platform %q deps %v replaced %v\n", s.Index, s.Name, s.Base, s.Platform, deps, s.Replaced)
 		for _, c := range s.Commands {
+			if r, ok := c.(*instructions.RunCommand); ok {
+				// BuildKit lists the flags used from a map, in any
+				// order; strata does not read the list.
+				slices.Sort(r.FlagsUsed)
+			}
 			js, err := json.Marshal(c)
 			if err != nil {
 				t.Fatalf("json.Marshal(%T) = %v", c, err)
@@ -634,12 +640,15 @@ func ignoredWalk(c *Context, rel string) (bool, error) {
 
 // literallyExcluded reports whether one of pats is rel itself, with no
 // wildcard or escape, and no "!" pattern anywhere that could re-include it.
+// Each pattern is taken as patternmatcher.New takes it: trimmed and
+// cleaned once more (so a line "/\vr" excludes "r").
 func literallyExcluded(pats []string, rel string) bool {
 	found := false
 	for _, p := range pats {
 		if strings.HasPrefix(p, "!") {
 			return false
 		}
+		p = filepath.Clean(strings.TrimSpace(p))
 		if p == rel && !strings.ContainsAny(p, "*?[]\\") {
 			found = true
 		}

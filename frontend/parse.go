@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
@@ -45,7 +46,7 @@ func Parse(file string, data []byte) (*Dockerfile, error) {
 	if syntax, _, _, ok := parser.DetectSyntax(data); ok {
 		df.Syntax = syntax
 	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	stages, metaArgs, err := instructions.Parse(res.AST, quietLinter())
 	if err != nil {
 		return nil, wrapError(file, nil, err)
 	}
@@ -75,9 +76,13 @@ func ParseTrigger(file string, loc []parser.Range, trigger string) (instructions
 	}
 	node := res.AST.Children[0]
 	node.StartLine, node.EndLine = firstLine(loc), firstLine(loc)
-	cmd, err := instructions.ParseCommand(node)
+	v, err := instructions.ParseInstructionWithLinter(node, quietLinter())
 	if err != nil {
 		return nil, Errorf(file, loc, "ONBUILD trigger %q: %v", trigger, err)
+	}
+	cmd, ok := v.(instructions.Command)
+	if !ok {
+		return nil, Errorf(file, loc, "ONBUILD trigger %q: FROM isn't allowed as an ONBUILD trigger", trigger)
 	}
 	switch cmd.(type) {
 	case *instructions.OnbuildCommand:
@@ -101,3 +106,9 @@ func directiveLine(err error) error {
 	}
 	return err
 }
+
+// quietLinter is the linter given to BuildKit's instruction parser: one
+// that reports nothing (strata lint has its own). With none (nil), a
+// "# check=" comment above an instruction, which the parser reads as a
+// linter setting, crashed it.
+func quietLinter() *linter.Linter { return linter.New(&linter.Config{}) }

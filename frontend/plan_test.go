@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 func stageNames(stages []*Stage) string {
@@ -142,5 +144,27 @@ func TestParseTrigger(t *testing.T) {
 		if _, err := ParseTrigger("Dockerfile", loc, bad); err == nil || !strings.HasPrefix(err.Error(), "Dockerfile:1:") {
 			t.Errorf("ParseTrigger(%q) error = %v, want one at Dockerfile:1", bad, err)
 		}
+	}
+}
+
+// TestParseCheckComment: BuildKit's parser reads a "# check=" comment
+// above any instruction as linter settings, and crashed without a linter.
+func TestParseCheckComment(t *testing.T) {
+	for _, df := range []string{"FROM a\n# check=skip=all\nRUN x\n", "#\n#check=skip=\nFROM a\n", "# c\n# check=error=true;skip=x\nFROM a\n"} {
+		d, err := Parse("Dockerfile", []byte(df))
+		if err != nil {
+			t.Errorf("Parse(%q) = %v", df, err)
+			continue
+		}
+		if _, err := d.Plan(Options{}); err != nil {
+			t.Errorf("Plan(%q) = %v", df, err)
+		}
+	}
+	loc := []parser.Range{{Start: parser.Position{Line: 3}}}
+	if c, err := ParseTrigger("Dockerfile", loc, "# check=skip=all\nRUN x"); err != nil || c.Name() != "RUN" {
+		t.Errorf("ParseTrigger(# check= comment, RUN) = %v, %v", c, err)
+	}
+	if _, err := ParseTrigger("Dockerfile", loc, "FROM x"); err == nil || err.Error() != `Dockerfile:3: ONBUILD trigger "FROM x": FROM isn't allowed as an ONBUILD trigger` {
+		t.Errorf("ParseTrigger(FROM x) = %v", err)
 	}
 }

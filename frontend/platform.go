@@ -163,7 +163,7 @@ func (d *Dockerfile) freshStages() ([]instructions.Stage, error) {
 	if d.ast == nil {
 		return d.Stages, nil
 	}
-	stages, _, err := instructions.Parse(d.ast, nil)
+	stages, _, err := instructions.Parse(d.ast, quietLinter())
 	if err != nil {
 		return nil, wrapError(d.File, nil, err)
 	}
