@@ -434,16 +434,15 @@ func describePlan(t *testing.T, p *Plan) string {
 // the solver does when it runs them (solver/stage.go: dispatch and
 // dispatchArg), starting each stage from an image that sets only PATH.
 // It returns the first error as an *Error at the instruction's line.
+// Words are expanded with ExpandWord, whose limit keeps ENV chains that
+// double at each line from taking the fuzzer's memory.
 func expandPlan(p *Plan) error {
 	raw := shell.NewLex('\\')
 	raw.SkipProcessQuotes = true
 	for _, s := range p.Stages {
-		env := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+		env := newScope([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"})
 		word := func(lex *shell.Lex) instructions.SingleWordExpander {
-			return func(w string) (string, error) {
-				v, _, err := lex.ProcessWord(w, shell.EnvsFromSlice(env))
-				return v, err
-			}
+			return func(w string) (string, error) { return ExpandWord(lex, w, env) }
 		}
 		for _, cmd := range s.Commands {
 			fail := func(err error) error { return wrapError(p.File, cmd.Location(), err) }
@@ -462,7 +461,7 @@ func expandPlan(p *Plan) error {
 			switch c := cmd.(type) {
 			case *instructions.EnvCommand:
 				for _, kv := range c.Env {
-					env = SetEnv(env, kv.Key, kv.Value)
+					env.set(kv.Key, kv.Value)
 				}
 			case *instructions.ArgCommand:
 				for i, kv := range c.Args {
@@ -470,7 +469,7 @@ func expandPlan(p *Plan) error {
 					if v, ok := p.BuildArgs[kv.Key]; ok {
 						val = &v
 					} else if kv.Value != nil {
-						v, _, err := p.Lex.ProcessWord(*kv.Value, shell.EnvsFromSlice(env))
+						v, err := ExpandWord(p.Lex, *kv.Value, env)
 						if err != nil {
 							return fail(err)
 						}
@@ -480,12 +479,12 @@ func expandPlan(p *Plan) error {
 					}
 					c.Args[i].Value = val
 					if val != nil {
-						env = SetEnv(env, kv.Key, *val)
+						env.set(kv.Key, *val)
 					}
 				}
 			case *instructions.ExposeCommand:
 				for _, port := range c.Ports {
-					if _, err := p.Lex.ProcessWords(port, shell.EnvsFromSlice(env)); err != nil {
+					if _, err := p.Lex.ProcessWords(port, env); err != nil {
 						return fail(err)
 					}
 				}

@@ -94,23 +94,35 @@ func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 	if p.BuildArgs == nil {
 		p.BuildArgs = map[string]string{}
 	}
-	p.Global = platformArgs(opts.Platform)
+	global := newScope(platformArgs(opts.Platform))
+	expanded := 0 // bytes made by expansion, bounded by maxPlanExpansion
+	expand := func(word string, loc []parser.Range) (string, error) {
+		v, err := ExpandWord(p.Lex, word, global)
+		if err != nil {
+			return "", wrapError(d.File, loc, err)
+		}
+		if expanded += len(v); expanded > maxPlanExpansion {
+			return "", wrapError(d.File, loc, errPlanExpansion)
+		}
+		return v, nil
+	}
 	for _, ac := range d.MetaArgs {
 		for _, kv := range ac.Args {
 			if v, ok := p.BuildArgs[kv.Key]; ok {
-				p.Global = setEnv(p.Global, kv.Key, v)
+				global.set(kv.Key, v)
 				continue
 			}
 			if kv.Value == nil {
 				continue
 			}
-			v, _, err := p.Lex.ProcessWord(*kv.Value, shell.EnvsFromSlice(p.Global))
+			v, err := expand(*kv.Value, ac.Location())
 			if err != nil {
-				return nil, wrapError(d.File, ac.Location(), err)
+				return nil, err
 			}
-			p.Global = setEnv(p.Global, kv.Key, v)
+			global.set(kv.Key, v)
 		}
 	}
+	p.Global = global.list
 
 	// Each plan gets commands of its own: building expands them in place,
 	// and a build for several platforms makes one plan per platform.
@@ -121,18 +133,18 @@ func (d *Dockerfile) Plan(opts Options) (*Plan, error) {
 	byName := map[string]*Stage{}
 	for i, st := range stages {
 		s := &Stage{Index: i, Name: st.Name, Commands: st.Commands, Location: st.Location}
-		base, _, err := p.Lex.ProcessWord(st.BaseName, shell.EnvsFromSlice(p.Global))
+		base, err := expand(st.BaseName, st.Location)
 		if err != nil {
-			return nil, wrapError(d.File, st.Location, err)
+			return nil, err
 		}
 		if base == "" {
 			return nil, Errorf(d.File, st.Location, "base name (%s) should not be blank", st.BaseName)
 		}
 		s.Base = base
 		if st.Platform != "" {
-			pl, _, err := p.Lex.ProcessWord(st.Platform, shell.EnvsFromSlice(p.Global))
+			pl, err := expand(st.Platform, st.Location)
 			if err != nil {
-				return nil, wrapError(d.File, st.Location, err)
+				return nil, err
 			}
 			if s.Platform, err = NormalizePlatform(pl); err != nil {
 				return nil, Errorf(d.File, st.Location, "FROM --platform=%s: %v", st.Platform, err)
