@@ -179,8 +179,8 @@ func TestPushFaults(t *testing.T) {
 			rules:   []faultproxy.Rule{{Method: "PATCH", Path: patchRE, Fault: faultproxy.Fault{Status: 503}}},
 			wantErr: `pushing (layer|config) sha256:[0-9a-f]{64} to HOST/fault/503-on-every-upload:1: 503 Service Unavailable \(UNAVAILABLE: faultproxy injected 503\) after 5 attempts`,
 			check: func(t *testing.T, p *faultproxy.Proxy, took time.Duration) {
-				if took > 5*time.Second {
-					t.Errorf("gave up after %s, want a few seconds at most", took)
+				if took > 30*time.Second {
+					t.Errorf("gave up after %s, want well under a minute (the backoff totals about 1.5 s)", took)
 				}
 				if n := p.Faulted("PATCH", patchRE); n < 5 {
 					t.Errorf("%d PATCH failed, want at least the 5 attempts of one blob", n)
@@ -417,7 +417,7 @@ func TestPullFaults(t *testing.T) {
 			}
 			start := time.Now()
 			b, err := Pull(context.Background(), p.Host()+"/fault/pull:1", WithStore(openStore(t)))
-			if took := time.Since(start); took > 8*time.Second {
+			if took := time.Since(start); took > 30*time.Second {
 				t.Errorf("Pull() took %s", took)
 			}
 			if tt.wantErr == "" {

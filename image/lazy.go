@@ -75,7 +75,7 @@ func (o *options) remoteLayer(ctx context.Context, ref name.Digest, desc v1.Desc
 	l.fetch = func() error {
 		rl, err := remote.Layer(ref, o.remote(ctx)...)
 		if err != nil {
-			err = registryError(registry, err)
+			err = retriedError(registry, err)
 		} else {
 			err = o.fetchBlob(ctx, registry, desc, rl.Compressed)
 		}
@@ -127,7 +127,7 @@ func layoutBlobPath(dir string, h v1.Hash) (string, error) {
 func (o *options) fetchBlob(ctx context.Context, registry string, d v1.Descriptor, open func() (io.ReadCloser, error)) error {
 	rc, err := open()
 	if err != nil {
-		return registryError(registry, err)
+		return retriedError(registry, err)
 	}
 	defer rc.Close()
 	w, err := o.store.WriteTemp()
@@ -143,7 +143,7 @@ func (o *options) fetchBlob(ctx context.Context, registry string, d v1.Descripto
 	}
 	pr := &progressReader{r: r, o: o, e: Event{Kind: EventLayerProgress, Digest: d.Digest, Total: d.Size}}
 	if _, err := io.Copy(w, pr); err != nil {
-		return registryError(registry, err)
+		return retriedError(registry, err)
 	}
 	if d.Size > 0 && w.Size() != d.Size {
 		return fmt.Errorf("registry %s sent %d bytes, the manifest says %d", registry, w.Size(), d.Size)
