@@ -389,7 +389,7 @@ func TestPullFaults(t *testing.T) {
 		{
 			name:    "503 on a layer every time",
 			rules:   []faultproxy.Rule{{Method: "GET", Path: layer, Fault: faultproxy.Fault{Status: 503}}},
-			wantErr: `pulling HOST/fault/pull:1: fetching layer ` + layers[0].String() + `: 503 Service Unavailable \(UNAVAILABLE: faultproxy injected 503\) after 5 attempts`,
+			wantErr: `pulling HOST/fault/pull:1: fetching layer ` + layers[0].String() + `: registry HOST: 503 Service Unavailable \(UNAVAILABLE: faultproxy injected 503\) after 5 attempts`,
 			check: func(t *testing.T, p *faultproxy.Proxy) {
 				if n := p.Count("GET", layer); n != 5 {
 					t.Errorf("%d layer GETs, want 5", n)
@@ -400,7 +400,7 @@ func TestPullFaults(t *testing.T) {
 			name: "reset in a layer every time",
 			rules: []faultproxy.Rule{{Method: "GET", Path: layer,
 				Fault: faultproxy.Fault{ResetResponse: true, ResetAfter: 1000}}},
-			wantErr: `pulling HOST/fault/pull:1: fetching layer ` + layers[0].String() + `: connection (reset|closed) by the registry.* after 5 attempts`,
+			wantErr: `pulling HOST/fault/pull:1: fetching layer ` + layers[0].String() + `: registry HOST: connection (reset|closed) by the registry.* after 5 attempts`,
 		},
 		{
 			name:    "token refused",

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -192,12 +193,21 @@ func (o *options) remote(ctx context.Context, extra ...remote.Option) []remote.O
 	return append(opts, extra...)
 }
 
+// registryAnswerTimeout bounds the wait for a registry's answer to one
+// request (see guardedTransport); retries follow as for other failures.
+const registryAnswerTimeout = 2 * time.Minute
+
 // guardedTransport builds the transport that enforces the plain-HTTP rule
 // and skips certificate checks for insecure registries only.
 func (o *options) guardedTransport() http.RoundTripper {
 	base := o.transport
 	if base == nil {
-		base = remote.DefaultTransport
+		// A registry that accepts a request and never answers must not
+		// hang a CI job: the answer's headers must come within
+		// registryAnswerTimeout of the request being sent (body included).
+		t := remote.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = registryAnswerTimeout
+		base = t
 	}
 	insecure := base
 	if t, ok := base.(*http.Transport); ok {
