@@ -3,11 +3,11 @@
 # on the same Dockerfiles, base images and local registry, in one run. These machines are
 # noisy; compare tools only within one run, never across runs.
 #
-# This script installs the Debian packages that are missing, builds strata (make build) and
-# BuildKit's buildkitd and buildctl (tools/buildkit/build.sh: about 5 minutes the first
-# time, cached after), makes the work folder, and runs the driver, bench/harness (Go): it
-# makes the reference inputs, times every scenario with every tool, interleaved, prints the
-# table and writes the JSON. The scenarios, the peers' settings and how each RSS column is
+# This script installs the Debian packages that are missing, builds strata (make build),
+# makes the work folder, and runs the driver, bench/harness (Go): it builds BuildKit's
+# buildkitd and buildctl (tools/buildkit/build.sh: about 5 minutes the first time, cached
+# after) while it makes the reference inputs, times every scenario with every tool,
+# interleaved, prints the table and writes the JSON. The scenarios, the peers' settings and how each RSS column is
 # measured are described in bench/harness/main.go and bench/harness/scenarios.go.
 #
 # Environment:
@@ -19,6 +19,7 @@
 #   BENCH_LIMITS=0          skip the physical limits (sha256, gzip, zstd, disk)
 #   BENCH_PROFILE=1         CPU profiles of strata's timed builds, summaries in bench/profiles/
 #   BENCH_STRATA_FLAGS=...  extra flags for every timed `strata build` (word-split)
+#   BENCH_BUILDKIT=DIR      use the buildkitd and buildctl in DIR instead of building them
 #   BENCH_TMP=DIR           where the work folder goes (default /var/tmp; must allow overlayfs)
 #   BENCH_RESULTS=FILE      where the JSON goes (default bench/results.json)
 #   BENCH_KEEP=1            keep the work folder (logs, caches, storage) after the run
@@ -55,14 +56,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 command -v go >/dev/null || PATH=/usr/local/go/bin:$PATH
-# strata builds the base images, whichever tools are benchmarked.
+# strata builds the base images, whichever tools are benchmarked. The harness runs
+# tools/buildkit/build.sh itself, beside making the inputs.
 log "make build"
 make build >&2
-if want buildkit; then
-	log "tools/buildkit/build.sh"
-	BENCH_BUILDKIT=$(tools/buildkit/build.sh)
-	export BENCH_BUILDKIT
-fi
 
 work=$(mktemp -d "${BENCH_TMP:-/var/tmp}/strata-bench.XXXXXX")
 cleanup() {

@@ -20,7 +20,8 @@
 // Environment (read here; bench/run.sh passes it on):
 //
 //	BENCH_WORK=DIR          the work folder (made and removed by bench/run.sh)
-//	BENCH_BUILDKIT=DIR      the folder holding buildkitd and buildctl (tools/buildkit/build.sh)
+//	BENCH_BUILDKIT=DIR      the folder holding buildkitd and buildctl (default: the one
+//	                        tools/buildkit/build.sh prints, run here beside the inputs)
 //	BENCH_TOOLS="..."       a subset of: strata buildah buildkit docker (default: every one
 //	                        available; docker needs dockerd on PATH)
 //	BENCH_RUNS=N            runs of the small and multistage scenarios (default 5)
@@ -162,13 +163,19 @@ type harness struct {
 	tools    []tool
 	skipped  []string // "docker: why", for tools not run
 	results  *results
+	start    time.Time
+}
+
+// elapsed is the time since the harness started, for progress lines.
+func (h *harness) elapsed() string {
+	return fmt.Sprintf("%.0f s in", time.Since(h.start).Seconds())
 }
 
 func run(ctx context.Context, cfg config, start time.Time) (err error) {
 	if os.Getuid() != 0 {
 		return errors.New("must run as root (runc, overlayfs, buildkitd)")
 	}
-	h := &harness{cfg: cfg, strata: filepath.Join(cfg.repo, "bin", "strata")}
+	h := &harness{cfg: cfg, strata: filepath.Join(cfg.repo, "bin", "strata"), start: start}
 	h.results = newResults(cfg)
 	for _, dir := range []string{"logs", "tools"} {
 		if err := os.MkdirAll(filepath.Join(cfg.work, dir), 0o755); err != nil {
@@ -184,10 +191,27 @@ func run(ctx context.Context, cfg config, start time.Time) (err error) {
 		return err
 	}
 	logf("registry on %s; push scenarios use fresh registries on 127.0.0.1:%d", h.reg.host, h.pushPort)
-	if err := h.selectTools(); err != nil {
-		return err
+	// BuildKit builds (about 5 minutes the first time) while the inputs are made (debootstrap,
+	// about 75 s the first time, is network bound).
+	buildkitBuilt := make(chan error, 1)
+	if cfg.buildkitBin == "" && (cfg.tools == nil || slices.Contains(cfg.tools, "buildkit")) {
+		bctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			var err error
+			h.cfg.buildkitBin, err = buildBuildKit(bctx, filepath.Join(cfg.work, "logs", "buildkit-build.log"))
+			buildkitBuilt <- err
+		}()
+	} else {
+		buildkitBuilt <- nil
 	}
 	if err := h.prepareInputs(ctx); err != nil {
+		return err
+	}
+	if err := <-buildkitBuilt; err != nil {
+		return err
+	}
+	if err := h.selectTools(); err != nil {
 		return err
 	}
 	for _, t := range h.tools {
@@ -223,6 +247,27 @@ func run(ctx context.Context, cfg config, start time.Time) (err error) {
 	}
 	logf("wrote %s", cfg.results)
 	return nil
+}
+
+// buildBuildKit runs tools/buildkit/build.sh, which builds buildkitd and buildctl once
+// (cached after) and prints the folder that holds them.
+func buildBuildKit(ctx context.Context, logFile string) (string, error) {
+	logf("BuildKit: tools/buildkit/build.sh (about 5 minutes the first time, cached after; log %s)", logFile)
+	start := time.Now()
+	log, err := os.Create(logFile)
+	if err != nil {
+		return "", err
+	}
+	defer log.Close()
+	cmd := exec.CommandContext(ctx, "tools/buildkit/build.sh")
+	cmd.Stderr = log
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("tools/buildkit/build.sh: %w:\n%s", err, tailFile(logFile, 3000))
+	}
+	dir := strings.TrimSpace(string(out))
+	logf("BuildKit: %s (%.0f s)", dir, time.Since(start).Seconds())
+	return dir, nil
 }
 
 // selectTools makes the tools asked for, or every available one.
@@ -293,7 +338,7 @@ func (h *harness) unavailable(name string) string {
 		}
 	case "buildkit":
 		if h.cfg.buildkitBin == "" {
-			return "BENCH_BUILDKIT is not set (bench/run.sh sets it from tools/buildkit/build.sh)"
+			return "BENCH_BUILDKIT is not set"
 		}
 		for _, b := range []string{"buildkitd", "buildctl"} {
 			if _, err := os.Stat(filepath.Join(h.cfg.buildkitBin, b)); err != nil {

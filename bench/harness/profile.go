@@ -39,7 +39,7 @@ func (h *harness) summarizeProfiles(ctx context.Context) error {
 			return fmt.Errorf("go tool pprof %s: %v: %s", prof, err, top)
 		}
 		name := filepath.Join(out, strings.ReplaceAll(sr.Name, " ", "-")+".txt")
-		head := fmt.Sprintf("# strata %s, %s: run of %.2f s (median %.2f s), %s\n# go tool pprof -top -cum -nodecount=15 bin/strata %s\n",
+		head := fmt.Sprintf("# %s, %s: run of %.2f s (median %.2f s), %s\n# go tool pprof -top -cum -nodecount=15 bin/strata %s\n",
 			h.results.Tools["strata"], sr.Name, t.Seconds[best], t.Median, h.results.Date, filepath.Base(prof))
 		if err := os.WriteFile(name, append([]byte(head), top...), 0o644); err != nil {
 			return err

@@ -52,7 +52,7 @@ func (h *harness) report(w io.Writer) {
 			case t.MedianDaemonRSS != 0:
 				row = append(row, fmt.Sprintf("%s/%s\t", mib(t.MedianRSS), mib(t.MedianDaemonRSS)))
 			default:
-				row = append(row, mib(t.MedianRSS)+"\t")
+				row = append(row, fmt.Sprintf("%s/%s\t", mib(t.MedianRSS), mib(t.MedianOwnRSS)))
 			}
 		}
 		table = append(table, row)
@@ -61,11 +61,14 @@ func (h *harness) report(w io.Writer) {
 
 	fmt.Fprintln(w, `
 Times are wall seconds, median (min-max). strata/fastest peer: strata's median over the
-fastest other tool's. MiB: median peak RSS. strata, buildah: /usr/bin/time %M of the command
-(the largest single process of its tree, runc included, not a sum). buildkit: buildctl's %M /
-buildkitd's VmHWM during the build (reset before each build: a new buildkitd for cold runs;
-runc and the build's containers not included). docker: the docker client's %M / dockerd's
-VmHWM (containerd not included).`)
+fastest other tool's median. MiB: median peak RSS, two numbers per tool:
+  strata, buildah: /usr/bin/time %M of the command (the largest single process of its tree,
+    so it includes runc and what RUN steps run, e.g. apt-get) / the strata or buildah process
+    alone (VmHWM, sampled every 10 ms).
+  buildkit: buildctl's %M / buildkitd's VmHWM during the build (reset before each build, a
+    new buildkitd for each cold run; runc and RUN processes are not included).
+  docker: the docker client's %M / dockerd's VmHWM during the build (containerd, runc and
+    RUN processes not included).`)
 
 	var notRun []string
 	for _, sr := range r.Scenarios {
@@ -112,7 +115,7 @@ VmHWM (containerd not included).`)
 	if r.Limits != nil {
 		r.Limits.print(w)
 	}
-	fmt.Fprintf(w, "\nharness wall time %.0f s (without make build and the BuildKit build)\n", r.WallSeconds)
+	fmt.Fprintf(w, "\nharness wall time %.0f s (all but make build)\n", r.WallSeconds)
 }
 
 // toolOrder lists the tools that ran, in allTools order.

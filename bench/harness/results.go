@@ -13,7 +13,8 @@ import (
 // sample is one timed command.
 type sample struct {
 	Seconds      float64
-	RSSKiB       int64 // the client's peak RSS (/usr/bin/time %M)
+	RSSKiB       int64 // the client's peak RSS (/usr/bin/time %M), its children included
+	OwnRSSKiB    int64 // the client process's own peak RSS (VmHWM, sampled)
 	DaemonRSSKiB int64 // the daemon's peak RSS (VmHWM), 0 without a daemon
 	BlobUploads  *int  // blob uploads the registry saw (push scenarios)
 	Profile      string
@@ -60,6 +61,8 @@ type toolResult struct {
 	Max             float64   `json:"max_seconds"`
 	RSS             []int64   `json:"peak_rss_kib"`
 	MedianRSS       int64     `json:"median_peak_rss_kib"`
+	OwnRSS          []int64   `json:"own_peak_rss_kib"`
+	MedianOwnRSS    int64     `json:"median_own_peak_rss_kib"`
 	DaemonRSS       []int64   `json:"daemon_peak_rss_kib,omitempty"`
 	MedianDaemonRSS int64     `json:"median_daemon_peak_rss_kib,omitempty"`
 	BlobUploads     []int     `json:"blob_uploads,omitempty"`
@@ -113,6 +116,7 @@ func (r *results) summarize(tools []string) {
 			for _, s := range ss {
 				tr.Seconds = append(tr.Seconds, s.Seconds)
 				tr.RSS = append(tr.RSS, s.RSSKiB)
+				tr.OwnRSS = append(tr.OwnRSS, s.OwnRSSKiB)
 				if s.DaemonRSSKiB != 0 {
 					tr.DaemonRSS = append(tr.DaemonRSS, s.DaemonRSSKiB)
 				}
@@ -125,6 +129,7 @@ func (r *results) summarize(tools []string) {
 			}
 			tr.Median, tr.Min, tr.Max = stats(tr.Seconds)
 			tr.MedianRSS = medianInt(tr.RSS)
+			tr.MedianOwnRSS = medianInt(tr.OwnRSS)
 			tr.MedianDaemonRSS = medianInt(tr.DaemonRSS)
 			sr.Tools[tool] = tr
 		}

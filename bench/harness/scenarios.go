@@ -71,7 +71,7 @@ func (h *harness) runBenches(ctx context.Context) error {
 					return err
 				}
 			}
-			logf("apt: run %d of %d done", run, h.cfg.bigRuns)
+			logf("apt: run %d of %d done (%s)", run, h.cfg.bigRuns, h.elapsed())
 		}
 	}
 	return nil
@@ -116,7 +116,7 @@ func (h *harness) benchSmall(ctx context.Context, b build) error {
 				return err
 			}
 		}
-		logf("%s: run %d of %d done", b.name, run, h.cfg.runs)
+		logf("%s: run %d of %d done (%s)", b.name, run, h.cfg.runs, h.elapsed())
 	}
 	return nil
 }
@@ -181,7 +181,7 @@ func (h *harness) benchBig(ctx context.Context, b build) error {
 				return err
 			}
 		}
-		logf("big10k: run %d of %d done", run, h.cfg.bigRuns)
+		logf("big10k: run %d of %d done (%s)", run, h.cfg.bigRuns, h.elapsed())
 	}
 	return nil
 }
@@ -255,7 +255,8 @@ func (h *harness) untimed(ctx context.Context, t tool, label string, c command) 
 
 // timed runs a command under /usr/bin/time, its output in logs/NAME.log, and returns its
 // wall time and the peak RSS of the client (%M: the largest single process of the tree,
-// not a sum) and of the tool's daemon (VmHWM, reset before the command).
+// not a sum), of the client process alone (VmHWM, sampled) and of the tool's daemon (VmHWM,
+// reset before the command).
 func (h *harness) timed(ctx context.Context, t tool, name string, c command) (sample, error) {
 	logFile := filepath.Join(h.cfg.work, "logs", name+".log")
 	rssFile := filepath.Join(h.cfg.work, "logs", name+".rss")
@@ -278,8 +279,13 @@ func (h *harness) timed(ctx context.Context, t tool, name string, c command) (sa
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	start := time.Now()
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return sample{}, err
+	}
+	own := sampleOwnRSS(cmd.Process.Pid)
+	err = cmd.Wait()
 	elapsed := time.Since(start)
+	ownKiB := own()
 	if err != nil {
 		msg := fmt.Sprintf("%v; log %s:\n%s", err, logFile, tailFile(logFile, 3000))
 		if tail := t.logTail(); tail != "" {
@@ -287,7 +293,7 @@ func (h *harness) timed(ctx context.Context, t tool, name string, c command) (sa
 		}
 		return sample{}, fmt.Errorf("%s", msg)
 	}
-	s := sample{Seconds: elapsed.Seconds()}
+	s := sample{Seconds: elapsed.Seconds(), OwnRSSKiB: ownKiB}
 	data, err := os.ReadFile(rssFile)
 	if err != nil {
 		return s, err
@@ -305,4 +311,43 @@ func (h *harness) timed(ctx context.Context, t tool, name string, c command) (sa
 		}
 	}
 	return s, nil
+}
+
+// sampleOwnRSS follows the peak RSS (VmHWM) of the command /usr/bin/time (PID timePID) runs,
+// that process alone, not its children: %M is the largest process of the whole tree, which
+// for a daemonless builder includes what its RUN steps run (apt-get). It reads VmHWM every
+// 10 ms, so a peak in the last 10 ms before the exit can be missed. The returned func stops
+// the sampling and returns the peak seen, in KiB.
+func sampleOwnRSS(timePID int) func() int64 {
+	done := make(chan struct{})
+	result := make(chan int64, 1)
+	go func() {
+		var peak int64
+		child := 0
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if child == 0 {
+				data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", timePID, timePID))
+				if f := strings.Fields(string(data)); len(f) > 0 {
+					child, _ = strconv.Atoi(f[0])
+				}
+			}
+			if child != 0 {
+				if kib, err := peakRSS(child); err == nil {
+					peak = max(peak, kib)
+				}
+			}
+			select {
+			case <-done:
+				result <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		return <-result
+	}
 }
