@@ -236,7 +236,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	}
 	if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA || hdr.Typeflag == tar.TypeGNUSparse {
 		if x.total += hdr.Size; hdr.Size < 0 || x.total > x.free {
-			return fmt.Errorf("%w: %d bytes so far, %d free", ErrArchiveTooLarge, x.total, x.free)
+			return fmt.Errorf("%w: %s so far, %s free", ErrArchiveTooLarge, binarySize(x.total), binarySize(x.free))
 		}
 	}
 	dir, base := path.Split(rel)
@@ -418,6 +418,19 @@ func (x *extractor) copySparse(f *os.File, r io.Reader) error {
 		return f.Truncate(size)
 	}
 	return nil
+}
+
+// binarySize formats n bytes with a binary unit: "10.0 TiB".
+func binarySize(n int64) string {
+	const units = "KMGTPE"
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n)/1024, 0
+	for ; v >= 1024 && i < len(units)-1; i++ {
+		v /= 1024
+	}
+	return fmt.Sprintf("%.1f %ciB", v, units[i])
 }
 
 // readFull reads into buf until it is full or r fails. Unlike io.ReadFull

@@ -12,8 +12,8 @@ import (
 )
 
 // A RUN step's output is streamed, never held whole: every byte goes to a
-// log file, lines go to the progress sink until maxStepLog bytes of them
-// were shown, and each stream keeps its last bytes for the error message.
+// log file, lines go to the progress sink until maxStepLog bytes or
+// maxStepLines lines of them were shown, and each stream keeps its last bytes for the error message.
 // Once the progress output is clipped, the log file is kept, under logs/
 // in the cache directory, and its path is named in the progress output and
 // in the step's error. strata prune evicts kept logs like other entries,
@@ -21,8 +21,10 @@ import (
 
 const (
 	// maxStepLog is how much of a step's output is shown, as in BuildKit,
-	// which clips a step's log at 2 MiB.
-	maxStepLog = 2 << 20
+	// which clips a step's log at 2 MiB; maxStepLines bounds the lines
+	// shown, each of which the progress output prefixes.
+	maxStepLog   = 2 << 20
+	maxStepLines = 1 << 16
 	// maxLine is the longest line shown: a longer run of bytes without a
 	// newline is shown in pieces of this size.
 	maxLine = 64 << 10
@@ -40,6 +42,7 @@ type runOutput struct {
 	emit    func(string)
 	max     int // bytes of lines to show before clipping
 	shown   int
+	lines   int
 	clipped bool
 	log     *os.File // the full output, in tmp/ until kept
 	logErr  error    // the first error writing it: the log is incomplete
@@ -67,12 +70,13 @@ func (o *runOutput) show(line string) {
 	if o.clipped {
 		return
 	}
-	if o.shown += len(line) + 1; o.shown <= o.max {
+	o.lines++
+	if o.shown += len(line) + 1; o.shown <= o.max && o.lines <= maxStepLines {
 		o.emit(line)
 		return
 	}
 	o.clipped = true
-	note := fmt.Sprintf("[output clipped: the log limit of %d MiB is reached", o.max>>20)
+	note := fmt.Sprintf("[output clipped: the log limit of %d MiB or %d lines is reached", o.max>>20, maxStepLines)
 	if o.logErr == nil {
 		note += "; the full log is kept in " + o.keep
 	}

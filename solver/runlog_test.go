@@ -51,7 +51,7 @@ func TestRunOutputClipped(t *testing.T) {
 		fmt.Fprintf(w, "%s\n", line)
 		fmt.Fprintf(&all, "%s\n", line)
 	}
-	want := "12345|1234|[output clipped: the log limit of 0 MiB is reached; the full log is kept in " + keep + "]"
+	want := "12345|1234|[output clipped: the log limit of 0 MiB or 65536 lines is reached; the full log is kept in " + keep + "]"
 	if got := strings.Join(shown, "|"); got != want {
 		t.Errorf("shown = %q, want %q", got, want)
 	}
@@ -96,5 +96,16 @@ func TestPruneLogs(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, gone)); err == nil {
 			t.Errorf("%s is kept, want it pruned", gone)
 		}
+	}
+}
+
+func TestRunOutputLineLimit(t *testing.T) {
+	shown := 0
+	o := newRunOutput(func(string) { shown++ }, t.TempDir(), filepath.Join(t.TempDir(), "l.log"))
+	defer o.Finish()
+	w := o.stream(1)
+	w.Write([]byte(strings.Repeat("y\n", maxStepLines+10)))
+	if shown != maxStepLines+1 {
+		t.Errorf("%d lines shown, want %d and the note", shown, maxStepLines)
 	}
 }
