@@ -28,6 +28,14 @@ const startTimeout = 15 * time.Second
 // the test is skipped, or fails when the environment variable CI is set.
 func Start(t testing.TB) string {
 	t.Helper()
+	host, _ := StartStorage(t)
+	return host
+}
+
+// StartStorage is Start, also returning the registry's storage directory,
+// for tests that read what was pushed as the registry stores it.
+func StartStorage(t testing.TB) (host, storage string) {
+	t.Helper()
 	bin, err := exec.LookPath(Program)
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -38,27 +46,27 @@ func Start(t testing.TB) string {
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		host, err := start(t, bin)
+		host, storage, err := start(t, bin)
 		if err == nil {
-			return host
+			return host, storage
 		}
 		lastErr = err // most likely the port was taken meanwhile
 	}
 	t.Fatalf("starting %s: %v", Program, lastErr)
-	return ""
+	return "", ""
 }
 
-func start(t testing.TB, bin string) (string, error) {
+func start(t testing.TB, bin string) (host, storage string, err error) {
 	port, err := freePort()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	host := fmt.Sprintf("127.0.0.1:%d", port)
+	host = fmt.Sprintf("127.0.0.1:%d", port)
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.yml")
-	storage := filepath.Join(dir, "storage")
+	storage = filepath.Join(dir, "storage")
 	if err := os.MkdirAll(storage, 0o755); err != nil {
-		return "", err
+		return "", "", err
 	}
 	yml := fmt.Sprintf(`version: 0.1
 log:
@@ -74,7 +82,7 @@ http:
   addr: %s
 `, storage, host)
 	if err := os.WriteFile(config, []byte(yml), 0o644); err != nil {
-		return "", err
+		return "", "", err
 	}
 
 	out := &syncBuffer{}
@@ -83,7 +91,7 @@ http:
 	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return "", "", err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -98,7 +106,7 @@ http:
 		select {
 		case err := <-exited:
 			exited <- err
-			return "", fmt.Errorf("exited early (%v): %s", err, out.String())
+			return "", "", fmt.Errorf("exited early (%v): %s", err, out.String())
 		default:
 		}
 		resp, err := client.Get("http://" + host + "/v2/")
@@ -110,12 +118,12 @@ http:
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", fmt.Errorf("no answer on %s after %s: %s", host, startTimeout, out.String())
+			return "", "", fmt.Errorf("no answer on %s after %s: %s", host, startTimeout, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Cleanup(stop)
-	return host, nil
+	return host, storage, nil
 }
 
 // freePort asks the kernel for a free TCP port on 127.0.0.1.
