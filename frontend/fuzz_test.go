@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
@@ -313,6 +314,11 @@ func checkDockerfile(t *testing.T, src []byte, opts Options) {
 		}
 	}()
 	const file = "Dockerfile"
+	// The same bytes as an ONBUILD trigger, which a base image (as
+	// hostile as a Dockerfile) hands to ParseTrigger.
+	if _, err := ParseTrigger(file, []parser.Range{{Start: parser.Position{Line: 1}}}, string(src)); err != nil {
+		checkError(t, "ParseTrigger", file, src, err, true)
+	}
 	d, err := Parse(file, src)
 	if err != nil {
 		checkError(t, "Parse", file, src, err, len(bytes.TrimSpace(src)) > 0)
