@@ -45,6 +45,7 @@ type leakScanner struct {
 	needles map[string][]byte
 	scanned int64 // bytes searched, decompressed ones included
 	files   int
+	opened  map[string]int // streams opened: gzip, zstd, tar
 }
 
 // scan reports where in data (named where) a needle is found.
@@ -60,17 +61,20 @@ func (s *leakScanner) scan(where string, data []byte) []string {
 	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
 		if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
 			if inner, err := io.ReadAll(zr); err == nil {
+				s.opened["gzip"]++
 				hits = append(hits, s.scan(where+" (gunzipped)", inner)...)
 			}
 		}
 	case bytes.HasPrefix(data, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		if zr, err := zstd.NewReader(bytes.NewReader(data)); err == nil {
 			if inner, err := io.ReadAll(zr); err == nil {
+				s.opened["zstd"]++
 				hits = append(hits, s.scan(where+" (unzstd)", inner)...)
 			}
 			zr.Close()
 		}
 	case len(data) >= 512 && bytes.Equal(data[257:262], []byte("ustar")):
+		s.opened["tar"]++
 		tr := tar.NewReader(bytes.NewReader(data))
 		for {
 			h, err := tr.Next()
@@ -163,7 +167,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			ns[fmt.Sprint("ssh key line ", i)] = []byte(line)
 		}
 	}
-	scanner := &leakScanner{needles: ns}
+	scanner := &leakScanner{needles: ns, opened: map[string]int{}}
 
 	cache, home, tmp, outs := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	env := []string{"STRATA_TEST_TOKEN=" + secret, "SSH_AUTH_SOCK=" + sock, "HOME=" + home, "TMPDIR=" + tmp}
@@ -225,6 +229,12 @@ RUN --mount=type=ssh [ -S "$SSH_AUTH_SOCK" ] && echo agent > /agent.txt
 	if r.code != 0 || !strings.Contains(r.stderr, `"kind":"start"`) {
 		t.Fatalf("rawjson build: exit %d\n%s", r.code, r.stderr)
 	}
+	// zstd layers, to a tar and to the registry.
+	r = strataBuild("zstd layers", "--progress=plain", "--compression", "zstd", "-t", reg+"/secret/app:zstd", "--push",
+		"-o", "type=oci,dest=OUT/oci.tar", ctxDir)
+	if r.code != 0 {
+		t.Fatalf("zstd build: exit %d\n%s", r.code, r.stderr)
+	}
 	// A fresh cache imports both exports.
 	cache2 := t.TempDir()
 	r = strataIn(t, "", "", env, append(append([]string{"build", "--cache-dir", cache2}, secretArgs...),
@@ -265,8 +275,11 @@ RUN --mount=type=ssh [ -S "$SSH_AUTH_SOCK" ] && echo agent > /agent.txt
 	}
 	total += len(hits)
 	recordHostile(t, "secret: cache dirs, registry storage, HOME and TMPDIR", false, len(hits) > 0)
-	t.Logf("searched %d builds' outputs, stdout and stderr, 2 cache dirs, the registry's storage, HOME and TMPDIR: %d files, %.1f MB with decompressed content, %d forms of the secret and key: %d hits",
-		len(builds), scanner.files, float64(scanner.scanned)/1e6, len(ns), total)
+	t.Logf("searched %d builds' outputs, stdout and stderr, 2 cache dirs, the registry's storage, HOME and TMPDIR: %d files, %.1f MB with decompressed content (%v streams opened), %d forms of the secret and key: %d hits",
+		len(builds), scanner.files, float64(scanner.scanned)/1e6, scanner.opened, len(ns), total)
+	if scanner.opened["gzip"] == 0 || scanner.opened["zstd"] == 0 || scanner.opened["tar"] == 0 {
+		t.Errorf("streams opened: %v, want gzip, zstd and tar ones", scanner.opened)
+	}
 
 	// A control: a step that does copy the secret into its layer is
 	// found, in the OCI tar's layer and in the registry's blob.
@@ -294,7 +307,7 @@ RUN --mount=type=ssh [ -S "$SSH_AUTH_SOCK" ] && echo agent > /agent.txt
 // of data that holds it, whatever its offset.
 func TestNeedles(t *testing.T) {
 	secret := "strata-secret-XYZ123456789"
-	s := &leakScanner{needles: needles(secret)}
+	s := &leakScanner{needles: needles(secret), opened: map[string]int{}}
 	for k := range 6 {
 		data := strings.Repeat("a", k) + secret + "tail"
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding} {
