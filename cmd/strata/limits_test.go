@@ -121,7 +121,7 @@ func layerFile(t *testing.T, cache, p string) (os.FileInfo, *syscall.Stat_t) {
 // zeros as holes, unless the archive expands beyond the free space of the
 // file system holding the cache: then it fails before writing the entry.
 func TestAddBombs(t *testing.T) {
-	requireE2E(t, "tar", "truncate")
+	requireE2E(t, "tar", "truncate", "mount")
 	c := newCanary(t)
 	cache := t.TempDir()
 	var st syscall.Statfs_t
@@ -149,6 +149,24 @@ func TestAddBombs(t *testing.T) {
 		fi, sys := layerFile(t, cache, "dest/zeros.bin")
 		if fi.Size() != 3<<30 || sys.Blocks*512 > 1<<20 {
 			t.Errorf("dest/zeros.bin: %d bytes, %d allocated; want 3 GiB, in holes", fi.Size(), sys.Blocks*512)
+		}
+	})
+
+	// On a small file system the same bomb is refused: its size is
+	// more than the free space.
+	t.Run("decompression bomb on a small disk", func(t *testing.T) {
+		defer func() { recordHostile(t, "limits: ADD decompression bomb, 64 MiB disk", c.checkOutside(t), false) }()
+		small := t.TempDir()
+		run(t, "mount", "-t", "tmpfs", "-o", "size=64m", "strata-test", small)
+		t.Cleanup(func() { exec.Command("umount", "-l", small).Run() })
+		dir := writeContext(t, "FROM scratch\nADD bomb.tar.gz /dest/\n", map[string]string{})
+		if err := os.WriteFile(filepath.Join(dir, "bomb.tar.gz"), bombTarGz(t, "zeros.bin", 3), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, rss, d := measured(t, nil, "build", "--progress=plain", "--cache-dir", small, dir)
+		t.Logf("the bomb with the cache on a 64 MiB tmpfs: exit %d, %.1fs, peak RSS %.0f MiB: %s", r.code, d.Seconds(), rss, errorLine(r.stderr))
+		if r.code != 1 || !strings.Contains(r.stderr, "Dockerfile:2:") || !strings.Contains(r.stderr, "the archive expands to more than the free space: 3.0 GiB so far") {
+			t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 		}
 	})
 
