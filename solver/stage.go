@@ -182,8 +182,7 @@ func fromBase(base *image.Base) *stageState {
 // expander expands words with the stage's current variables.
 func (r *stageRun) expander() instructions.SingleWordExpander {
 	return func(word string) (string, error) {
-		v, _, err := r.plan.Lex.ProcessWord(word, shell.EnvsFromSlice(r.st.env))
-		return v, err
+		return frontend.ExpandWord(r.plan.Lex, word, shell.EnvsFromSlice(r.st.env))
 	}
 }
 
@@ -236,8 +235,7 @@ func (r *stageRun) dispatch(ctx context.Context, cmd instructions.Command) error
 		lex := shell.NewLex('\\')
 		lex.SkipProcessQuotes = true
 		err := ex.ExpandRaw(func(word string) (string, error) {
-			v, _, err := lex.ProcessWord(word, shell.EnvsFromSlice(r.st.env))
-			return v, err
+			return frontend.ExpandWord(lex, word, shell.EnvsFromSlice(r.st.env))
 		})
 		if err != nil {
 			return r.errorf(cmd, "%v", err)
@@ -365,7 +363,7 @@ func (r *stageRun) dispatchArg(c *instructions.ArgCommand) error {
 		if v, ok := r.plan.BuildArgs[kv.Key]; ok {
 			val = &v
 		} else if kv.Value != nil {
-			v, _, err := r.plan.Lex.ProcessWord(*kv.Value, shell.EnvsFromSlice(r.st.env))
+			v, err := frontend.ExpandWord(r.plan.Lex, *kv.Value, shell.EnvsFromSlice(r.st.env))
 			if err != nil {
 				return r.errorf(c, "%v", err)
 			}

@@ -94,6 +94,9 @@ func TestBuildErrors(t *testing.T) {
 			[]string{"Dockerfile:1:", "127.0.0.1:1"}},
 		{"unreachable registry on push", "FROM scratch\n", []string{"-t", "127.0.0.1:1/x:y", "--push"}, 1,
 			[]string{"127.0.0.1:1"}},
+		// Each ENV doubles A: line 19 would make it 2 MiB, line 32 16 GiB.
+		{"runaway ENV expansion", "FROM scratch\nENV A=0123456789abcdef\n" + strings.Repeat("ENV A=$A$A\n", 30), nil, 1,
+			[]string{"Dockerfile:19:", "longer than 1 MiB"}},
 		{"missing COPY source", "FROM scratch\nCOPY nothere /x\n", nil, 1,
 			[]string{"Dockerfile:2:", `"nothere" not found`}},
 		{"bad flag", "FROM scratch\n", []string{"--progress=loud"}, 2, []string{"--progress"}},
