@@ -78,8 +78,7 @@ func (s *store) syncContext(c *frontend.Context) (m *contextMirror, release func
 		lock()
 		return nil, nil, err
 	}
-	seen := map[string]bool{"": true}
-	sy := &syncer{m: m, c: c, old: old, seen: seen}
+	sy := &syncer{m: m, c: c, old: old}
 	sy.copies.SetLimit(runtime.GOMAXPROCS(0))
 	children, err := sy.sync("", frontend.MatchInfo{})
 	if cerr := sy.finish(); err == nil {
@@ -95,7 +94,7 @@ func (s *store) syncContext(c *frontend.Context) (m *contextMirror, release func
 		return nil, nil, err
 	}
 	m.nodes[""] = mirrorNode{mode: rootInfo.Mode(), children: children}
-	if err := m.prune("", seen); err != nil {
+	if err := m.prune(""); err != nil {
 		lock()
 		return nil, nil, err
 	}
@@ -182,7 +181,6 @@ type syncer struct {
 	m      *contextMirror
 	c      *frontend.Context
 	old    map[string]fileEntry
-	seen   map[string]bool
 	copies errgroup.Group
 
 	mu       sync.Mutex // guards m.files while copies run
@@ -210,7 +208,7 @@ func (sy *syncer) finish() error {
 // sync mirrors the directory rel (and below) of the context, and returns
 // the names it kept in rel, sorted.
 func (sy *syncer) sync(rel string, parent frontend.MatchInfo) ([]string, error) {
-	m, c, old, seen := sy.m, sy.c, sy.old, sy.seen
+	m, c, old := sy.m, sy.c, sy.old
 	src := filepath.Join(c.Dir, filepath.FromSlash(rel))
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -246,7 +244,6 @@ func (sy *syncer) sync(rel string, parent frontend.MatchInfo) ([]string, error) 
 				os.RemoveAll(dst)
 				continue
 			}
-			seen[p] = true
 			sy.dirTimes = append(sy.dirTimes, dirTime{dst, fi})
 			m.nodes[p] = mirrorNode{mode: fs.ModeDir | fi.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky), children: children}
 		case ignored:
@@ -270,7 +267,6 @@ func (sy *syncer) sync(rel string, parent frontend.MatchInfo) ([]string, error) 
 					return nil
 				})
 			}
-			seen[p] = true
 			m.nodes[p] = mirrorNode{mode: fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)}
 		case fi.Mode()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(filepath.Join(src, e.Name()))
@@ -287,7 +283,6 @@ func (sy *syncer) sync(rel string, parent frontend.MatchInfo) ([]string, error) 
 			if err := setTimes(dst, fi); err != nil {
 				return nil, err
 			}
-			seen[p] = true
 			m.nodes[p] = mirrorNode{mode: fs.ModeSymlink | 0o777, target: target}
 		default:
 			// Sockets, devices and fifos are not sent by docker build either.
@@ -348,22 +343,23 @@ func copyFile(src, dst string, fi fs.FileInfo, ent fileEntry) (fileEntry, error)
 	return ent, setTimes(dst, fi)
 }
 
-// prune removes from the mirror what the context no longer has.
-func (m *contextMirror) prune(rel string, seen map[string]bool) error {
+// prune removes from the mirror what the context no longer has: what the
+// sync made no node for.
+func (m *contextMirror) prune(rel string) error {
 	entries, err := os.ReadDir(filepath.Join(m.dir, filepath.FromSlash(rel)))
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
 		p := path.Join(rel, e.Name())
-		if !seen[p] {
+		if _, kept := m.nodes[p]; !kept {
 			if err := os.RemoveAll(filepath.Join(m.dir, filepath.FromSlash(p))); err != nil {
 				return err
 			}
 			continue
 		}
 		if e.IsDir() {
-			if err := m.prune(p, seen); err != nil {
+			if err := m.prune(p); err != nil {
 				return err
 			}
 		}

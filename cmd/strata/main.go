@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -24,7 +25,17 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// memoryLimit is the Go heap size at which strata's garbage collector
+// works harder (runtime/debug.SetMemoryLimit): without it the heap may
+// grow to twice what is live before a collection, and a build's index of a
+// 100,000-file context would alone take strata past 100 MB. A soft limit:
+// a build that needs more still gets it. GOMEMLIMIT overrides it.
+const memoryLimit = 80 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
