@@ -44,9 +44,13 @@ fuzz:
 conformance: build
 	bk=$$(tools/buildkit/build.sh) && $(GO) run ./conformance -buildkit "$$bk" $(CONFORMANCE_FLAGS)
 
+# bench/run.sh: strata against buildah, BuildKit and dockerd (if installed) on the reference
+# builds (BENCH_RUNS, BENCH_BIG_RUNS, BENCH_TOOLS, BENCH_SKIP ...: see the script); under 20
+# minutes on 2 cores, BuildKit's first build included. bench/lint.sh: strata lint against other
+# linters, BENCH_LINT_RUNS runs (default BENCH_RUNS, else 3).
 bench:
 	bench/run.sh
-	bench/lint.sh
+	BENCH_RUNS=$${BENCH_LINT_RUNS:-$${BENCH_RUNS:-3}} bench/lint.sh
 
 # gofmt is given files, not directories, so that testdata/ (golden inputs) is left alone.
 lint:

@@ -13,7 +13,8 @@ import (
 )
 
 // The scenarios, in table order. Each tool runs the scenarios of one benchmark in a row,
-// on the state the previous one left (cold, then rebuild ...), then the next tool does:
+// on the state the previous one left (cold, then rebuild ...), then the next tool does.
+// Before each timed command the file systems are synced, untimed.
 //
 //	cold       empty cache or storage (strata: its cache folder removed; buildah: its
 //	           --root and --runroot removed; BuildKit, dockerd: a new daemon on an empty
@@ -253,10 +254,10 @@ func (h *harness) untimed(ctx context.Context, t tool, label string, c command) 
 	return nil
 }
 
-// timed runs a command under /usr/bin/time, its output in logs/NAME.log, and returns its
-// wall time and the peak RSS of the client (%M: the largest single process of the tree,
-// not a sum), of the client process alone (VmHWM, sampled) and of the tool's daemon (VmHWM,
-// reset before the command).
+// timed syncs the file systems, runs a command under /usr/bin/time, its output in
+// logs/NAME.log, and returns its wall time and the peak RSS of the client (%M: the largest
+// single process of the tree, not a sum), of the client process alone (VmHWM, sampled) and
+// of the tool's daemon (VmHWM, reset before the command).
 func (h *harness) timed(ctx context.Context, t tool, name string, c command) (sample, error) {
 	logFile := filepath.Join(h.cfg.work, "logs", name+".log")
 	rssFile := filepath.Join(h.cfg.work, "logs", name+".rss")
@@ -266,6 +267,9 @@ func (h *harness) timed(ctx context.Context, t tool, name string, c command) (sa
 	}
 	defer out.Close()
 	fmt.Fprintf(out, "$ %s\n", strings.Join(c.argv, " "))
+	// Writeback of what the previous build (often another tool's) left dirty would land in
+	// this one's time.
+	syscall.Sync()
 	pid := t.daemon()
 	if pid != 0 {
 		if err := resetPeakRSS(pid); err != nil {
