@@ -79,6 +79,10 @@ func (s *store) syncContext(c *frontend.Context) (m *contextMirror, release func
 		return nil, nil, err
 	}
 	sy := &syncer{m: m, c: c, old: old}
+	// A cache directory inside the context (`--cache-dir .cache` in a
+	// CI checkout) is not part of it: mirroring it would mirror the
+	// mirror, without end.
+	sy.cacheDir, _ = os.Stat(s.dir)
 	sy.copies.SetLimit(runtime.GOMAXPROCS(0))
 	children, err := sy.sync("", frontend.MatchInfo{})
 	if cerr := sy.finish(); err == nil {
@@ -185,6 +189,7 @@ type syncer struct {
 
 	mu       sync.Mutex // guards m.files while copies run
 	dirTimes []dirTime
+	cacheDir fs.FileInfo // the store's directory, left out of the mirror
 }
 
 type dirTime struct {
@@ -230,6 +235,8 @@ func (sy *syncer) sync(rel string, parent frontend.MatchInfo) ([]string, error) 
 		}
 		dst := filepath.Join(m.dir, filepath.FromSlash(p))
 		switch {
+		case fi.IsDir() && sy.cacheDir != nil && os.SameFile(fi, sy.cacheDir):
+			continue
 		case fi.IsDir():
 			if err := ensureDir(dst, fi); err != nil {
 				return nil, err

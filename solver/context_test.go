@@ -256,3 +256,23 @@ func TestContextIndexRoundTrip(t *testing.T) {
 		t.Errorf("a damaged index read as %v, want nothing", got)
 	}
 }
+
+// TestMirrorLeavesOutCacheDir: a cache directory inside the context is not
+// mirrored (it would hold the mirror of itself, ever deeper).
+func TestMirrorLeavesOutCacheDir(t *testing.T) {
+	ctxDir := t.TempDir()
+	writeFiles(t, ctxDir, map[string]string{"app.txt": "app\n"})
+	s, err := openStore(filepath.Join(ctxDir, ".cache", "strata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		m := syncMirror(t, s, ctxDir)
+		if _, err := os.Lstat(filepath.Join(m.dir, ".cache", "strata")); !os.IsNotExist(err) {
+			t.Errorf("the mirror holds the cache dir: %v", err)
+		}
+		if _, ok := m.files["app.txt"]; !ok {
+			t.Errorf("the mirror lacks app.txt")
+		}
+	}
+}
