@@ -76,5 +76,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A copy of strata: a `make build` elsewhere during the run must not change the binary timed.
+cp bin/strata "$work/strata"
 go build -o "$work/harness" ./bench/harness
-BENCH_WORK=$work BENCH_TOOLS=${BENCH_TOOLS:-} "$work/harness"
+BENCH_WORK=$work BENCH_STRATA=$work/strata BENCH_TOOLS=${BENCH_TOOLS:-} "$work/harness"

@@ -16,7 +16,7 @@ import (
 // strata builds the base images, whichever tools are benchmarked.
 func (h *harness) prepareInputs(ctx context.Context) error {
 	if _, err := os.Stat(h.strata); err != nil {
-		return errors.New("bin/strata is missing; it builds the base images (make build)")
+		return fmt.Errorf("%s is missing; it builds the base images (make build)", h.strata)
 	}
 	work := h.cfg.work
 	bb := filepath.Join(work, "busybox")

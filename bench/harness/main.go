@@ -20,6 +20,7 @@
 // Environment (read here; bench/run.sh passes it on):
 //
 //	BENCH_WORK=DIR          the work folder (made and removed by bench/run.sh)
+//	BENCH_STRATA=FILE       the strata binary (bench/run.sh: a copy of bin/strata)
 //	BENCH_BUILDKIT=DIR      the folder holding buildkitd and buildctl (default: the one
 //	                        tools/buildkit/build.sh prints, run here beside the inputs)
 //	BENCH_TOOLS="..."       a subset of: strata buildah buildkit docker (default: every one
@@ -175,7 +176,7 @@ func run(ctx context.Context, cfg config, start time.Time) (err error) {
 	if os.Getuid() != 0 {
 		return errors.New("must run as root (runc, overlayfs, buildkitd)")
 	}
-	h := &harness{cfg: cfg, strata: filepath.Join(cfg.repo, "bin", "strata"), start: start}
+	h := &harness{cfg: cfg, strata: envOr("BENCH_STRATA", filepath.Join(cfg.repo, "bin", "strata")), start: start}
 	h.results = newResults(cfg)
 	for _, dir := range []string{"logs", "tools"} {
 		if err := os.MkdirAll(filepath.Join(cfg.work, dir), 0o755); err != nil {
@@ -330,7 +331,7 @@ func (h *harness) unavailable(name string) string {
 	switch name {
 	case "strata":
 		if _, err := os.Stat(h.strata); err != nil {
-			return "bin/strata is missing (make build)"
+			return h.strata + " is missing (make build)"
 		}
 	case "buildah":
 		if _, err := exec.LookPath("buildah"); err != nil {
