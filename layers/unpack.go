@@ -2,7 +2,6 @@ package layers
 
 import (
 	"archive/tar"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -327,13 +325,13 @@ func (u *unpacker) whiteout(dirRel, base string, hdr *tar.Header) error {
 		return err
 	}
 	defer unix.Close(parent)
-	if err := removeAt(parent, name); err != nil {
+	if err := RemoveAt(parent, name); err != nil {
 		return err
 	}
 	if err := unix.Mknodat(parent, name, unix.S_IFCHR, 0); err != nil {
 		return fmt.Errorf("creating whiteout device: %w", err)
 	}
-	return unix.UtimesNanoAt(parent, name, entryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
+	return unix.UtimesNanoAt(parent, name, EntryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // rootDir applies a directory entry naming the layer root ("./").
@@ -346,7 +344,7 @@ func (u *unpacker) rootDir(hdr *tar.Header) error {
 	if err := u.setAttrs(fd, hdr); err != nil {
 		return err
 	}
-	u.dirTimes[""] = entryTimes(hdr)
+	u.dirTimes[""] = EntryTimes(hdr)
 	return nil
 }
 
@@ -355,7 +353,7 @@ func (u *unpacker) dir(parent int, base, rel string, hdr *tar.Header) error {
 	var st unix.Stat_t
 	err := unix.Fstatat(parent, base, &st, unix.AT_SYMLINK_NOFOLLOW)
 	if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		if err := removeAt(parent, base); err != nil {
+		if err := RemoveAt(parent, base); err != nil {
 			return err
 		}
 		err = unix.ENOENT
@@ -374,13 +372,13 @@ func (u *unpacker) dir(parent int, base, rel string, hdr *tar.Header) error {
 	if err := u.setAttrs(fd, hdr); err != nil {
 		return err
 	}
-	u.dirTimes[rel] = entryTimes(hdr)
+	u.dirTimes[rel] = EntryTimes(hdr)
 	return nil
 }
 
 // file writes the regular file base in parent from r.
 func (u *unpacker) file(parent int, base string, hdr *tar.Header, r io.Reader) error {
-	if err := removeAt(parent, base); err != nil {
+	if err := RemoveAt(parent, base); err != nil {
 		return err
 	}
 	fd, err := unix.Openat(parent, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
@@ -388,7 +386,7 @@ func (u *unpacker) file(parent int, base string, hdr *tar.Header, r io.Reader) e
 		return err
 	}
 	f := os.NewFile(uintptr(fd), base)
-	if err := u.copySparse(f, r); err != nil {
+	if err := CopySparse(f, r, u.buf); err != nil {
 		f.Close()
 		return err
 	}
@@ -399,65 +397,12 @@ func (u *unpacker) file(parent int, base string, hdr *tar.Header, r io.Reader) e
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return unix.UtimesNanoAt(parent, base, entryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
-}
-
-// zeros is compared against to find holes.
-var zeros = make([]byte, 128<<10)
-
-// copySparse copies r to the empty file f, seeking over blocks of zeros
-// instead of writing them, so that sparse files stay sparse.
-func (u *unpacker) copySparse(f *os.File, r io.Reader) error {
-	var size int64
-	hole := false
-	for {
-		n, err := readFull(r, u.buf)
-		if n > 0 {
-			chunk := u.buf[:n]
-			if bytes.Equal(chunk, zeros[:n]) {
-				if _, err := f.Seek(int64(n), io.SeekCurrent); err != nil {
-					return err
-				}
-				hole = true
-			} else {
-				if _, err := f.Write(chunk); err != nil {
-					return err
-				}
-				hole = false
-			}
-			size += int64(n)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if hole {
-		return f.Truncate(size)
-	}
-	return nil
-}
-
-// readFull reads into buf until it is full or r fails. Unlike io.ReadFull
-// it returns io.EOF at the end of r even after a partial read, keeping
-// io.ErrUnexpectedEOF for a truncated archive.
-func readFull(r io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := r.Read(buf[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
+	return unix.UtimesNanoAt(parent, base, EntryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // symlink creates the symlink base in parent.
 func (u *unpacker) symlink(parent int, base string, hdr *tar.Header) error {
-	if err := removeAt(parent, base); err != nil {
+	if err := RemoveAt(parent, base); err != nil {
 		return err
 	}
 	if err := unix.Symlinkat(hdr.Linkname, parent, base); err != nil {
@@ -477,7 +422,7 @@ func (u *unpacker) node(parent int, base string, hdr *tar.Header) error {
 	default:
 		mode |= unix.S_IFIFO
 	}
-	if err := removeAt(parent, base); err != nil {
+	if err := RemoveAt(parent, base); err != nil {
 		return err
 	}
 	dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
@@ -503,7 +448,7 @@ func (u *unpacker) link(parent int, base, rel string, hdr *tar.Header) error {
 		return fmt.Errorf("link target %q: %w", hdr.Linkname, err)
 	}
 	defer unix.Close(dir)
-	if err := removeAt(parent, base); err != nil {
+	if err := RemoveAt(parent, base); err != nil {
 		return err
 	}
 	// Without AT_SYMLINK_FOLLOW, a symlink target is linked itself,
@@ -556,7 +501,7 @@ func (u *unpacker) setAttrsAt(parent int, base string, hdr *tar.Header, chmod bo
 			return fmt.Errorf("setting xattr %s: %w", name, err)
 		}
 	}
-	return unix.UtimesNanoAt(parent, base, entryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
+	return unix.UtimesNanoAt(parent, base, EntryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // entryXattrs yields the xattrs an entry carries in SCHILY.xattr PAX
@@ -581,18 +526,6 @@ func entryXattrs(hdr *tar.Header) iter.Seq2[string, string] {
 
 // entryTimes returns the access and modification times of an entry; an
 // entry without an access time gets its modification time.
-func entryTimes(hdr *tar.Header) []unix.Timespec {
-	atime := hdr.AccessTime
-	if atime.IsZero() {
-		atime = hdr.ModTime
-	}
-	return []unix.Timespec{timespec(atime), timespec(hdr.ModTime)}
-}
-
-func timespec(t time.Time) unix.Timespec {
-	return unix.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
-}
-
 // setDirTimes sets the times of the directories the tar named, now that
 // nothing more is written in them. A directory replaced by a later entry is
 // skipped.
@@ -624,39 +557,6 @@ func (u *unpacker) setDirTimes() error {
 		if err != nil {
 			return fmt.Errorf("setting times of %q: %w", rel, err)
 		}
-	}
-	return nil
-}
-
-// removeAt removes name from the directory dirfd, with everything below it
-// for a directory, without following symlinks. A missing name is no error.
-func removeAt(dirfd int, name string) error {
-	err := unix.Unlinkat(dirfd, name, 0)
-	if err == nil || errors.Is(err, unix.ENOENT) {
-		return nil
-	}
-	if !errors.Is(err, unix.EISDIR) {
-		return fmt.Errorf("removing %s: %w", name, err)
-	}
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("removing %s: %w", name, err)
-	}
-	d := os.NewFile(uintptr(fd), name)
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		d.Close()
-		return fmt.Errorf("removing %s: %w", name, err)
-	}
-	for _, child := range names {
-		if err := removeAt(fd, child); err != nil {
-			d.Close()
-			return err
-		}
-	}
-	d.Close()
-	if err := unix.Unlinkat(dirfd, name, unix.AT_REMOVEDIR); err != nil {
-		return fmt.Errorf("removing %s: %w", name, err)
 	}
 	return nil
 }

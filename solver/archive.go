@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -19,6 +18,8 @@ import (
 	fscopy "github.com/tonistiigi/fsutil/copy"
 	"github.com/ulikunitz/xz"
 	"golang.org/x/sys/unix"
+
+	"github.com/stratabuild/strata/layers"
 )
 
 // ErrArchiveTooLarge is wrapped by the error of an ADD whose archive
@@ -259,7 +260,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		var st unix.Stat_t
 		err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			if err := removeAt(pfd, base); err != nil {
+			if err := layers.RemoveAt(pfd, base); err != nil {
 				return err
 			}
 			err = unix.ENOENT
@@ -279,11 +280,11 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		if err != nil {
 			return err
 		}
-		x.dirs = append(x.dirs, dirTimes{rel, entryTimes(hdr)})
+		x.dirs = append(x.dirs, dirTimes{rel, layers.EntryTimes(hdr)})
 		return nil
 
 	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
-		if err := removeAt(pfd, base); err != nil {
+		if err := layers.RemoveAt(pfd, base); err != nil {
 			return err
 		}
 		fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
@@ -292,7 +293,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		}
 		f := os.NewFile(uintptr(fd), base)
 		defer f.Close()
-		if err := x.copySparse(f, r); err != nil {
+		if err := layers.CopySparse(f, r, x.buf); err != nil {
 			return err
 		}
 		if err := x.setAttrs(fd, uid, gid, mode, hdr); err != nil {
@@ -303,7 +304,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		}
 
 	case tar.TypeSymlink:
-		if err := removeAt(pfd, base); err != nil {
+		if err := layers.RemoveAt(pfd, base); err != nil {
 			return err
 		}
 		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
@@ -327,7 +328,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 			return fmt.Errorf("hard link to %q: %w", hdr.Linkname, err)
 		}
 		defer tparent.Close()
-		if err := removeAt(pfd, base); err != nil {
+		if err := layers.RemoveAt(pfd, base); err != nil {
 			return err
 		}
 		// Without AT_SYMLINK_FOLLOW a symlink is linked itself, never
@@ -341,7 +342,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
-		if err := removeAt(pfd, base); err != nil {
+		if err := layers.RemoveAt(pfd, base); err != nil {
 			return err
 		}
 		dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
@@ -359,7 +360,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	default:
 		return nil // other types (sockets, vendor extensions) are skipped, as by BuildKit's tar reader
 	}
-	return unix.UtimesNanoAt(pfd, base, entryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
+	return unix.UtimesNanoAt(pfd, base, layers.EntryTimes(hdr), unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // capabilityXattr holds a file's capabilities: the one xattr an ADD keeps,
@@ -382,44 +383,6 @@ func (x *extractor) setAttrs(fd, uid, gid int, mode uint32, hdr *tar.Header) err
 	return nil
 }
 
-// zeroBlock is compared against to find holes.
-var zeroBlock = make([]byte, 128<<10)
-
-// copySparse copies r to the empty file f, seeking over blocks of zeros,
-// so that sparse files and decompressed zeros take no space.
-func (x *extractor) copySparse(f *os.File, r io.Reader) error {
-	var size int64
-	hole := false
-	for {
-		n, err := readFull(r, x.buf)
-		if n > 0 {
-			chunk := x.buf[:n]
-			if bytes.Equal(chunk, zeroBlock[:n]) {
-				if _, err := f.Seek(int64(n), io.SeekCurrent); err != nil {
-					return err
-				}
-				hole = true
-			} else {
-				if _, err := f.Write(chunk); err != nil {
-					return err
-				}
-				hole = false
-			}
-			size += int64(n)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if hole {
-		return f.Truncate(size)
-	}
-	return nil
-}
-
 // binarySize formats n bytes with a binary unit: "10.0 TiB".
 func binarySize(n int64) string {
 	const units = "KMGTPE"
@@ -431,41 +394,4 @@ func binarySize(n int64) string {
 		v /= 1024
 	}
 	return fmt.Sprintf("%.1f %ciB", v, units[i])
-}
-
-// readFull reads into buf until it is full or r fails. Unlike io.ReadFull
-// it returns io.EOF at the end of r even after a partial read, keeping
-// io.ErrUnexpectedEOF for a truncated archive.
-func readFull(r io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := r.Read(buf[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-func entryTimes(hdr *tar.Header) []unix.Timespec {
-	atime := hdr.AccessTime
-	if atime.IsZero() {
-		atime = hdr.ModTime
-	}
-	return []unix.Timespec{unix.NsecToTimespec(atime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
-}
-
-// removeAt removes name from the directory dirfd, with everything below
-// it, without following symlinks. A missing name is no error.
-func removeAt(dirfd int, name string) error {
-	err := unix.Unlinkat(dirfd, name, 0)
-	if err == nil || errors.Is(err, unix.ENOENT) {
-		return nil
-	}
-	if !errors.Is(err, unix.EISDIR) {
-		return err
-	}
-	// os.RemoveAll opens the parent and walks down with O_NOFOLLOW.
-	return os.RemoveAll("/proc/self/fd/" + strconv.Itoa(dirfd) + "/" + name)
 }
