@@ -153,8 +153,9 @@ func (b *buildah) close()          { _ = b.reset(context.Background()) }
 
 // buildkit is buildkitd (rootful, OCI worker, runc, overlayfs) and buildctl, built from the
 // BuildKit Go module by tools/buildkit/build.sh. reset starts a new buildkitd on an empty
-// root: `buildctl prune --all` keeps the content store of named images (the base image's
-// blobs), so a pruned daemon is not cold.
+// root, so nothing of an earlier build is left, on disk or in the daemon's memory.
+// (`buildctl prune --all` would do for the disk: it drops the build cache and the pulled
+// base layers, which the next build pulls again.)
 type buildkit struct {
 	bin        string // folder with buildkitd and buildctl
 	dir        string
