@@ -14,7 +14,7 @@
 #   BENCH_TOOLS="..."       a subset of: strata buildah buildkit docker (default: every one
 #                           available; docker only if dockerd is installed, never installed here)
 #   BENCH_RUNS=N            runs of the small and multistage scenarios (default 5)
-#   BENCH_BIG_RUNS=N        runs of the big10k and apt scenarios (default 3)
+#   BENCH_BIG_RUNS=N        runs of the big10k and apt scenarios (default 2: 2-3 minutes a run)
 #   BENCH_SKIP="..."        benchmarks to leave out: small multistage big10k apt
 #   BENCH_LIMITS=0          skip the physical limits (sha256, gzip, zstd, disk)
 #   BENCH_PROFILE=1         CPU profiles of strata's timed builds, summaries in bench/profiles/

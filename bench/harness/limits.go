@@ -9,9 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -37,96 +38,140 @@ type limits struct {
 	CompressNote string  `json:"note"`
 }
 
-// measureLimits measures on the big10k tree in work/big10k.
+// measureLimits measures on the big10k tree in work/big10k. Each measure is the best of
+// limitTries: the limit is what the machine can do, and these machines are noisy.
 func measureLimits(ctx context.Context, work string) (*limits, error) {
-	logf("limits: sha256, gzip, zstd, disk")
+	logf("limits: sha256, gzip, zstd, disk (best of %d)", limitTries)
 	dir := filepath.Join(work, "big10k")
 	l := &limits{Cores: runtime.GOMAXPROCS(0),
-		CompressNote: "pgzip level default, 1 MiB blocks, 2*GOMAXPROCS blocks at once; zstd SpeedDefault, encoder concurrency GOMAXPROCS (zstd_1core: 1)"}
+		CompressNote: "best of 3; pgzip level default, 1 MiB blocks, 2*GOMAXPROCS blocks at once; zstd SpeedDefault, encoder concurrency GOMAXPROCS (zstd_1core: 1), streaming Write as a layer writer does"}
 
-	start := time.Now()
 	var buf bytes.Buffer
-	if err := tarTree(&buf, dir); err != nil {
+	tarTime, err := best(func() (time.Duration, error) {
+		buf.Reset()
+		start := time.Now()
+		err := tarTree(&buf, dir)
+		return time.Since(start), err
+	})
+	if err != nil {
 		return nil, err
 	}
-	l.TarSeconds = time.Since(start).Seconds()
+	l.TarSeconds = tarTime.Seconds()
 	data := buf.Bytes()
 	l.InputBytes = int64(len(data))
+	mbs := func(d time.Duration) float64 { return float64(len(data)) / 1e6 / d.Seconds() }
 
-	rate := func(f func() error) (float64, error) {
+	d, err := best(func() (time.Duration, error) {
 		start := time.Now()
-		if err := f(); err != nil {
+		sha256.Sum256(data)
+		return time.Since(start), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.SHA256 = mbs(d)
+
+	var out countWriter
+	d, err = best(func() (time.Duration, error) {
+		out = countWriter{}
+		start := time.Now()
+		zw, err := pgzip.NewWriterLevel(&out, pgzip.DefaultCompression)
+		if err != nil {
 			return 0, err
 		}
-		return float64(len(data)) / 1e6 / time.Since(start).Seconds(), nil
-	}
-	var err error
-	if l.SHA256, err = rate(func() error { sha256.Sum256(data); return nil }); err != nil {
-		return nil, err
-	}
-	var gz countWriter
-	if l.Pgzip, err = rate(func() error {
-		zw, err := pgzip.NewWriterLevel(&gz, pgzip.DefaultCompression)
-		if err != nil {
-			return err
-		}
 		if err := zw.SetConcurrency(1<<20, 2*runtime.GOMAXPROCS(0)); err != nil {
-			return err
+			return 0, err
 		}
 		if _, err := zw.Write(data); err != nil {
-			return err
+			return 0, err
 		}
-		return zw.Close()
-	}); err != nil {
+		err = zw.Close()
+		return time.Since(start), err
+	})
+	if err != nil {
 		return nil, err
 	}
-	l.PgzipRatio = float64(len(data)) / float64(gz.n)
-	zstdRate := func(procs int, out *countWriter) (float64, error) {
-		return rate(func() error {
-			zw, err := zstd.NewWriter(out, zstd.WithEncoderConcurrency(procs), zstd.WithEncoderLevel(zstd.SpeedDefault))
+	l.Pgzip, l.PgzipRatio = mbs(d), float64(len(data))/float64(out.n)
+
+	zstdTime := func(procs int) (time.Duration, error) {
+		return best(func() (time.Duration, error) {
+			out = countWriter{}
+			start := time.Now()
+			zw, err := zstd.NewWriter(&out, zstd.WithEncoderConcurrency(procs), zstd.WithEncoderLevel(zstd.SpeedDefault))
 			if err != nil {
-				return err
+				return 0, err
 			}
 			if _, err := zw.Write(data); err != nil {
-				return err
+				return 0, err
 			}
-			return zw.Close()
+			err = zw.Close()
+			return time.Since(start), err
 		})
 	}
-	var zs countWriter
-	if l.Zstd, err = zstdRate(runtime.GOMAXPROCS(0), &zs); err != nil {
+	if d, err = zstdTime(runtime.GOMAXPROCS(0)); err != nil {
 		return nil, err
 	}
-	l.ZstdRatio = float64(len(data)) / float64(zs.n)
-	if l.Zstd1, err = zstdRate(1, &countWriter{}); err != nil {
+	l.Zstd, l.ZstdRatio = mbs(d), float64(len(data))/float64(out.n)
+	if d, err = zstdTime(1); err != nil {
 		return nil, err
 	}
+	l.Zstd1 = mbs(d)
 	buf = bytes.Buffer{}
 	data = nil
 	runtime.GC()
 
 	ddFile := filepath.Join(work, "dd.out")
-	start = time.Now()
-	if err := runQuiet(ctx, 5*time.Minute, nil, "dd", "if=/dev/zero", "of="+ddFile, "bs=1M", "count=1024", "conv=fsync"); err != nil {
+	d, err = best(func() (time.Duration, error) {
+		defer os.Remove(ddFile)
+		syscall.Sync()
+		start := time.Now()
+		err := runQuiet(ctx, 5*time.Minute, nil, "dd", "if=/dev/zero", "of="+ddFile, "bs=1M", "count=1024", "conv=fsync")
+		return time.Since(start), err
+	})
+	if err != nil {
 		return nil, err
 	}
-	l.DiskWrite = float64(1<<30) / 1e6 / time.Since(start).Seconds()
-	_ = os.Remove(ddFile)
+	l.DiskWrite = float64(1<<30) / 1e6 / d.Seconds()
 
 	dst := filepath.Join(work, "big10k-copy")
-	if err := runQuiet(ctx, time.Minute, nil, "sync"); err != nil {
+	var withSync []time.Duration
+	d, err = best(func() (time.Duration, error) {
+		if err := os.RemoveAll(dst); err != nil {
+			return 0, err
+		}
+		syscall.Sync()
+		start := time.Now()
+		if err := runQuiet(ctx, 5*time.Minute, nil, "cp", "-a", dir, dst); err != nil {
+			return 0, err
+		}
+		copied := time.Since(start)
+		syscall.Sync()
+		withSync = append(withSync, time.Since(start))
+		return copied, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	start = time.Now()
-	if err := runQuiet(ctx, 5*time.Minute, nil, "cp", "-a", dir, dst); err != nil {
-		return nil, err
-	}
-	l.CopySeconds = time.Since(start).Seconds()
-	if err := exec.CommandContext(ctx, "sync").Run(); err != nil {
-		return nil, err
-	}
-	l.CopySync = time.Since(start).Seconds()
+	l.CopySeconds = d.Seconds()
+	l.CopySync = slices.Min(withSync).Seconds()
 	return l, os.RemoveAll(dst)
+}
+
+const limitTries = 3
+
+// best runs f limitTries times and returns its shortest time.
+func best(f func() (time.Duration, error)) (time.Duration, error) {
+	var fastest time.Duration
+	for i := 0; i < limitTries; i++ {
+		d, err := f()
+		if err != nil {
+			return 0, err
+		}
+		if i == 0 || d < fastest {
+			fastest = d
+		}
+	}
+	return fastest, nil
 }
 
 // tarTree writes the tree under dir as a tar stream, the way a layer holds it.
@@ -174,7 +219,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 func (l *limits) print(w io.Writer) {
-	fmt.Fprintf(w, "\nPhysical limits on this machine (%d cores), over the big10k tree as one tar stream (%.0f MB, in memory):\n",
+	fmt.Fprintf(w, "\nPhysical limits on this machine (%d cores), best of 3, over the big10k tree as one tar stream (%.0f MB, in memory):\n",
 		l.Cores, float64(l.InputBytes)/1e6)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	mbs := func(v float64) string { return fmt.Sprintf("%.0f MB/s\t%.2f s", v, float64(l.InputBytes)/1e6/v) }
