@@ -81,6 +81,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, start); err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "bench: interrupted; daemons stopped")
+			os.Exit(130)
+		}
 		fmt.Fprintln(os.Stderr, "bench: FAILED:", err)
 		os.Exit(1)
 	}
@@ -196,24 +200,29 @@ func run(ctx context.Context, cfg config, start time.Time) (err error) {
 	logf("registry on %s; push scenarios use fresh registries on 127.0.0.1:%d", h.reg.host, h.pushPort)
 	// BuildKit builds (about 5 minutes the first time) while the inputs are made (debootstrap,
 	// about 75 s the first time, is network bound).
-	buildkitBuilt := make(chan error, 1)
+	type built struct {
+		dir string
+		err error
+	}
+	buildkitBuilt := make(chan built, 1)
 	if cfg.buildkitBin == "" && (cfg.tools == nil || slices.Contains(cfg.tools, "buildkit")) {
 		bctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		go func() {
-			var err error
-			h.cfg.buildkitBin, err = buildBuildKit(bctx, filepath.Join(cfg.work, "logs", "buildkit-build.log"))
-			buildkitBuilt <- err
+			dir, err := buildBuildKit(bctx, filepath.Join(cfg.work, "logs", "buildkit-build.log"))
+			buildkitBuilt <- built{dir, err}
 		}()
 	} else {
-		buildkitBuilt <- nil
+		buildkitBuilt <- built{dir: cfg.buildkitBin}
 	}
 	if err := h.prepareInputs(ctx); err != nil {
 		return err
 	}
-	if err := <-buildkitBuilt; err != nil {
-		return err
+	b := <-buildkitBuilt
+	if b.err != nil {
+		return b.err
 	}
+	h.cfg.buildkitBin = b.dir
 	if err := h.selectTools(); err != nil {
 		return err
 	}
