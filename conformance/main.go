@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/stratabuild/strata/internal/daemon"
 )
 
 type options struct {
@@ -189,7 +191,7 @@ type harness struct {
 	opts     options
 	work     string
 	since    time.Time // mtimes before this were not made by the builds
-	registry *daemon
+	registry *daemon.Process
 	bk       *buildkitd
 	base     string // the busybox base image reference
 	cache    string // strata's --cache-dir, shared by all cases

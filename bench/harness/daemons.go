@@ -4,90 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/stratabuild/strata/internal/daemon"
 )
-
-// daemon is a background process the harness started; stop ends it by its PID.
-type daemon struct {
-	name   string
-	log    string // its stdout and stderr
-	cmd    *exec.Cmd
-	exited chan error
-}
-
-func startDaemon(name, logFile string, env []string, args ...string) (*daemon, error) {
-	f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close() // the child has its own descriptor
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout = f
-	cmd.Stderr = f
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	// Die with the harness; a process group of its own so that a terminal's ^C reaches the
-	// harness first, which then stops the daemon in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	d := &daemon{name: name, log: logFile, cmd: cmd, exited: make(chan error, 1)}
-	go func() { d.exited <- cmd.Wait() }()
-	return d, nil
-}
-
-func (d *daemon) pid() int { return d.cmd.Process.Pid }
-
-// tail returns the end of the daemon's log.
-func (d *daemon) tail() string { return tailFile(d.log, 3000) }
-
-// stop sends SIGTERM, waits up to grace, then kills.
-func (d *daemon) stop(grace time.Duration) {
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-d.exited:
-		d.exited <- err
-	case <-time.After(grace):
-		_ = d.cmd.Process.Kill()
-		d.exited <- <-d.exited
-	}
-}
-
-// waitReady polls ready until it succeeds, the daemon exits or timeout passes.
-func (d *daemon) waitReady(timeout time.Duration, ready func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		select {
-		case err := <-d.exited:
-			d.exited <- err
-			return fmt.Errorf("%s exited early (%v): %s", d.name, err, d.tail())
-		default:
-		}
-		err := ready()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s: %v\n%s", d.name, timeout, err, d.tail())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // registry is Debian's docker-registry (distribution 2.8) serving plain HTTP on a loopback
 // port, with its access log in its log file.
 type registry struct {
-	*daemon
+	*daemon.Process
 	host    string // 127.0.0.1:PORT
 	storage string
 }
@@ -100,7 +30,7 @@ func startRegistry(dir string, port int) (*registry, error) {
 		p := port
 		if p == 0 {
 			var err error
-			if p, err = freePort(); err != nil {
+			if p, err = daemon.FreePort(); err != nil {
 				return nil, err
 			}
 		}
@@ -134,15 +64,15 @@ http:
 		if err := os.WriteFile(config, []byte(yml), 0o644); err != nil {
 			return nil, err
 		}
-		d, err := startDaemon("docker-registry", filepath.Join(dir, "registry.log"), nil, "docker-registry", "serve", config)
+		d, err := daemon.Start("docker-registry", filepath.Join(dir, "registry.log"), nil, "docker-registry", "serve", config)
 		if err != nil {
 			return nil, err
 		}
-		err = d.waitReady(15*time.Second, func() error { return get("http://" + host + "/v2/") })
+		err = d.WaitReady(15*time.Second, func() error { return get("http://" + host + "/v2/") })
 		if err == nil {
-			return &registry{daemon: d, host: host, storage: storage}, nil
+			return &registry{Process: d, host: host, storage: storage}, nil
 		}
-		d.stop(time.Second)
+		d.Stop(time.Second)
 		lastErr = err
 		if port != 0 {
 			break
@@ -174,7 +104,7 @@ func (r *registry) blobUploads() (int, error) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		data, err := os.ReadFile(r.log)
+		data, err := os.ReadFile(r.LogFile())
 		if err != nil {
 			return 0, err
 		}
@@ -194,15 +124,6 @@ func (r *registry) blobUploads() (int, error) {
 	}
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // runQuiet runs a command whose output only matters when it fails.
 func runQuiet(ctx context.Context, timeout time.Duration, env []string, args ...string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -216,37 +137,6 @@ func runQuiet(ctx context.Context, timeout time.Duration, env []string, args ...
 		return fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, tailString(string(out), 2000))
 	}
 	return nil
-}
-
-// removeState removes a folder a tool kept its state in; mounts left below it (overlay
-// mounts of a killed daemon, buildah's storage) are unmounted first, deepest first.
-func removeState(root string) error {
-	mounts, _ := mountsBelow(root)
-	for i := len(mounts) - 1; i >= 0; i-- {
-		_ = syscall.Unmount(mounts[i], syscall.MNT_DETACH)
-	}
-	return os.RemoveAll(root)
-}
-
-// mountsBelow lists the mount points under dir (and dir itself), in /proc/self/mountinfo
-// order, parents before children.
-func mountsBelow(dir string) ([]string, error) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) < 5 {
-			continue
-		}
-		mp := fields[4]
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			out = append(out, mp)
-		}
-	}
-	return out, nil
 }
 
 // peakRSS returns a process's peak resident set (VmHWM) in KiB.
@@ -270,20 +160,6 @@ func peakRSS(pid int) (int64, error) {
 // resetPeakRSS starts a new peak for VmHWM (clear_refs 5, Linux 4.0 and later).
 func resetPeakRSS(pid int) error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
-}
-
-// tailFile returns the last n bytes of a file, or nothing.
-func tailFile(name string, n int64) string {
-	f, err := os.Open(name)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > n {
-		_, _ = f.Seek(fi.Size()-n, io.SeekStart)
-	}
-	b, _ := io.ReadAll(f)
-	return string(b)
 }
 
 func tailString(s string, n int) string {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/stratabuild/strata/internal/daemon"
 )
 
 // prepareInputs builds and pushes the base images and generates the big10k context.
@@ -77,7 +79,7 @@ func (h *harness) needBig10k() bool { return !h.cfg.skip["big10k"] || h.cfg.limi
 // pushBase builds a base image with strata on a throwaway cache and pushes it.
 func (h *harness) pushBase(ctx context.Context, dir, ref string) error {
 	cache := filepath.Join(h.cfg.work, "base-cache")
-	defer removeState(cache)
+	defer daemon.RemoveState(cache)
 	logFile := filepath.Join(h.cfg.work, "logs", "base."+filepath.Base(dir)+".log")
 	cmd := exec.CommandContext(ctx, h.strata, "build", "--progress=plain", "--cache-dir", cache, "-t", ref, "--push", dir)
 	out, err := os.Create(logFile)
@@ -87,7 +89,7 @@ func (h *harness) pushBase(ctx context.Context, dir, ref string) error {
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("strata could not build the base image %s (%v):\n%s", ref, err, tailFile(logFile, 3000))
+		return fmt.Errorf("strata could not build the base image %s (%v):\n%s", ref, err, daemon.TailFile(logFile, 3000))
 	}
 	return nil
 }
@@ -107,7 +109,7 @@ func (h *harness) debianRootfs(ctx context.Context) (string, error) {
 		return "", err
 	}
 	root := filepath.Join(h.cfg.work, "debootstrap")
-	defer removeState(root)
+	defer daemon.RemoveState(root)
 	logFile := filepath.Join(h.cfg.work, "logs", "debootstrap.log")
 	logf("apt: debootstrap --variant=minbase bookworm (about 75 s, once; kept in %s)", tarball)
 	start := time.Now()
@@ -138,7 +140,7 @@ func runLogged(ctx context.Context, logFile string, args ...string) error {
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %v:\n%s", args[0], err, tailFile(logFile, 3000))
+		return fmt.Errorf("%s: %v:\n%s", args[0], err, daemon.TailFile(logFile, 3000))
 	}
 	return nil
 }

@@ -51,6 +51,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stratabuild/strata/internal/daemon"
 )
 
 type config struct {
@@ -194,7 +196,7 @@ func run(ctx context.Context, cfg config, start time.Time) (err error) {
 	if h.reg, err = startRegistry(filepath.Join(cfg.work, "registry"), 0); err != nil {
 		return err
 	}
-	if h.pushPort, err = freePort(); err != nil {
+	if h.pushPort, err = daemon.FreePort(); err != nil {
 		return err
 	}
 	logf("registry on %s; push scenarios use fresh registries on 127.0.0.1:%d", h.reg.host, h.pushPort)
@@ -275,7 +277,7 @@ func buildBuildKit(ctx context.Context, logFile string) (string, error) {
 	cmd.Stderr = log
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("tools/buildkit/build.sh: %w:\n%s", err, tailFile(logFile, 3000))
+		return "", fmt.Errorf("tools/buildkit/build.sh: %w:\n%s", err, daemon.TailFile(logFile, 3000))
 	}
 	dir := strings.TrimSpace(string(out))
 	logf("BuildKit: %s (%.0f s)", dir, time.Since(start).Seconds())
@@ -370,6 +372,6 @@ func (h *harness) close() {
 		t.close()
 	}
 	if h.reg != nil {
-		h.reg.stop(5 * time.Second)
+		h.reg.Stop(5 * time.Second)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stratabuild/strata/internal/daemon"
 )
 
 // The scenarios, in table order. Each tool runs the scenarios of one benchmark in a row,
@@ -194,7 +196,7 @@ func (h *harness) benchPush(ctx context.Context, t tool, b build, ref string, ru
 		return err
 	}
 	defer func() {
-		reg.stop(5 * time.Second)
+		reg.Stop(5 * time.Second)
 		_ = os.RemoveAll(reg.storage)
 	}()
 	for _, scenario := range []string{"big10k push", "big10k re-push"} {
@@ -291,7 +293,7 @@ func (h *harness) timed(ctx context.Context, t tool, name string, c command) (sa
 	elapsed := time.Since(start)
 	ownKiB := own()
 	if err != nil {
-		msg := fmt.Sprintf("%v; log %s:\n%s", err, logFile, tailFile(logFile, 3000))
+		msg := fmt.Sprintf("%v; log %s:\n%s", err, logFile, daemon.TailFile(logFile, 3000))
 		if tail := t.logTail(); tail != "" {
 			msg += fmt.Sprintf("\n%s daemon log (end):\n%s", t.name(), tailString(tail, 2000))
 		}

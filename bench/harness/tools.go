@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/stratabuild/strata/internal/daemon"
 )
 
 // build is one build of a benchmark, as every tool is asked to do it.
@@ -32,7 +34,7 @@ type command struct {
 type tool interface {
 	name() string
 	version() string
-	// reset drops every cache and image the tool holds (for a daemon: a new daemon on an
+	// reset drops every cache and image the tool holds (for a Process: a new daemon on an
 	// empty state folder), so that the next build is cold.
 	reset(ctx context.Context) error
 	build(b build) command
@@ -70,7 +72,7 @@ func (s *strata) name() string { return "strata" }
 
 func (s *strata) version() string { return commandOutput(s.bin, "version") }
 
-func (s *strata) reset(context.Context) error { return removeState(s.cache) }
+func (s *strata) reset(context.Context) error { return daemon.RemoveState(s.cache) }
 
 func (s *strata) args(b build) []string {
 	args := []string{s.bin, "build", "--progress=plain", "--cache-dir", s.cache}
@@ -99,7 +101,7 @@ func (s *strata) push(_ context.Context, b build, ref string) (command, error) {
 func (s *strata) lacks(string) string { return "" }
 func (s *strata) daemon() int         { return 0 }
 func (s *strata) logTail() string     { return "" }
-func (s *strata) close()              { _ = removeState(s.cache) }
+func (s *strata) close()              { _ = daemon.RemoveState(s.cache) }
 
 // buildah runs Debian's buildah on storage of its own (--root, --runroot), with runc:
 // buildah picks crun by default, which fails on these machines' cgroup layout.
@@ -120,7 +122,7 @@ func (b *buildah) reset(ctx context.Context) error {
 	if _, err := os.Stat(b.storage); err == nil {
 		_ = runQuiet(ctx, time.Minute, nil, append(b.base(), "rmi", "--all", "--force")...)
 	}
-	return removeState(b.storage)
+	return daemon.RemoveState(b.storage)
 }
 
 func (b *buildah) build(bu build) command {
@@ -160,7 +162,7 @@ type buildkit struct {
 	bin        string // folder with buildkitd and buildctl
 	dir        string
 	registries []string // plain-HTTP registries
-	d          *daemon
+	d          *daemon.Process
 	started    int
 }
 
@@ -179,7 +181,7 @@ func (k *buildkit) buildctl(args ...string) []string {
 func (k *buildkit) reset(ctx context.Context) error {
 	k.stop()
 	root := filepath.Join(k.dir, "root")
-	if err := removeState(root); err != nil {
+	if err := daemon.RemoveState(root); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(root, 0o700); err != nil {
@@ -195,7 +197,7 @@ func (k *buildkit) reset(ctx context.Context) error {
 		return err
 	}
 	k.started++
-	d, err := startDaemon("buildkitd", filepath.Join(k.dir, "buildkitd.log"), nil,
+	d, err := daemon.Start("buildkitd", filepath.Join(k.dir, "buildkitd.log"), nil,
 		filepath.Join(k.bin, "buildkitd"),
 		"--root", root,
 		"--addr", k.addr(),
@@ -211,14 +213,14 @@ func (k *buildkit) reset(ctx context.Context) error {
 		return err
 	}
 	k.d = d
-	return d.waitReady(60*time.Second, func() error {
+	return d.WaitReady(60*time.Second, func() error {
 		return runQuiet(ctx, 5*time.Second, nil, k.buildctl("debug", "workers")...)
 	})
 }
 
 func (k *buildkit) stop() {
 	if k.d != nil {
-		k.d.stop(20 * time.Second)
+		k.d.Stop(20 * time.Second)
 		k.d = nil
 	}
 }
@@ -259,19 +261,19 @@ func (k *buildkit) daemon() int {
 	if k.d == nil {
 		return 0
 	}
-	return k.d.pid()
+	return k.d.Pid()
 }
 
 func (k *buildkit) logTail() string {
 	if k.d == nil {
 		return ""
 	}
-	return k.d.tail()
+	return k.d.Tail()
 }
 
 func (k *buildkit) close() {
 	k.stop()
-	_ = removeState(filepath.Join(k.dir, "root"))
+	_ = daemon.RemoveState(filepath.Join(k.dir, "root"))
 }
 
 // docker is dockerd from Debian's docker.io (BuildKit inside) with the docker client, on a
@@ -280,7 +282,7 @@ func (k *buildkit) close() {
 type docker struct {
 	client string // /usr/bin/docker: Debian's client; another one on PATH may lack BuildKit
 	dir    string
-	d      *daemon
+	d      *daemon.Process
 }
 
 func (k *docker) name() string { return "docker" }
@@ -298,11 +300,11 @@ func (k *docker) cli(args ...string) []string {
 func (k *docker) reset(ctx context.Context) error {
 	k.stop()
 	for _, sub := range []string{"root", "exec"} {
-		if err := removeState(filepath.Join(k.dir, sub)); err != nil {
+		if err := daemon.RemoveState(filepath.Join(k.dir, sub)); err != nil {
 			return err
 		}
 	}
-	d, err := startDaemon("dockerd", filepath.Join(k.dir, "dockerd.log"), nil,
+	d, err := daemon.Start("dockerd", filepath.Join(k.dir, "dockerd.log"), nil,
 		"dockerd",
 		"--data-root", filepath.Join(k.dir, "root"),
 		"--exec-root", filepath.Join(k.dir, "exec"),
@@ -313,14 +315,14 @@ func (k *docker) reset(ctx context.Context) error {
 		return err
 	}
 	k.d = d
-	return d.waitReady(60*time.Second, func() error {
+	return d.WaitReady(60*time.Second, func() error {
 		return runQuiet(ctx, 5*time.Second, nil, k.cli("version")...)
 	})
 }
 
 func (k *docker) stop() {
 	if k.d != nil {
-		k.d.stop(30 * time.Second)
+		k.d.Stop(30 * time.Second)
 		k.d = nil
 	}
 }
@@ -354,20 +356,20 @@ func (k *docker) daemon() int {
 	if k.d == nil {
 		return 0
 	}
-	return k.d.pid()
+	return k.d.Pid()
 }
 
 func (k *docker) logTail() string {
 	if k.d == nil {
 		return ""
 	}
-	return k.d.tail()
+	return k.d.Tail()
 }
 
 func (k *docker) close() {
 	k.stop()
-	_ = removeState(filepath.Join(k.dir, "root"))
-	_ = removeState(filepath.Join(k.dir, "exec"))
+	_ = daemon.RemoveState(filepath.Join(k.dir, "root"))
+	_ = daemon.RemoveState(filepath.Join(k.dir, "exec"))
 }
 
 // commandOutput is the first line a command prints, or "unknown".
