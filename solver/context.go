@@ -53,13 +53,12 @@ type mirrorNode struct {
 	children []string    // a directory's entries, sorted by name
 }
 
+// fileEntry is a context file as the index records it (see contextIndex).
 type fileEntry struct {
-	Size   int64  `json:"s"`
-	Mtime  int64  `json:"m"`
-	Ctime  int64  `json:"c"`
-	Ino    uint64 `json:"i"`
-	Mode   uint32 `json:"o"`
-	Digest string `json:"d"`
+	Size, Mtime, Ctime int64
+	Ino                uint64
+	Mode               uint32
+	Digest             string
 }
 
 // syncContext brings the mirror of c under the store up to date and locks
