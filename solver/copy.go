@@ -562,7 +562,10 @@ func (r *stageRun) fromSource(ctx context.Context, from string) (*stageState, v1
 		return nil, v1.Hash{}, err
 	}
 	if st != nil {
-		dep := r.deps[st]
+		dep, err := r.dep(ctx, st)
+		if err != nil {
+			return nil, v1.Hash{}, err
+		}
 		return dep, dep.key, nil
 	}
 	if nc := r.plan.NamedContext(from); nc != nil {

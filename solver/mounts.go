@@ -188,9 +188,6 @@ func (r *stageRun) runMounts(ctx context.Context, c *instructions.RunCommand) ([
 // mountFrom resolves from= of a mount: a stage this stage depends on, or
 // an image.
 func (r *stageRun) mountFrom(ctx context.Context, from string) (*stageState, error) {
-	if s, err := r.plan.FromStage(from, r.stage); err == nil && s != nil && r.deps[s] == nil {
-		return nil, fmt.Errorf("stage %q is not available to this stage", from)
-	}
 	st, _, err := r.fromSource(ctx, from)
 	if err != nil {
 		return nil, fmt.Errorf("from=%s: %w", from, err)

@@ -30,7 +30,8 @@ type stageRun struct {
 	b      *Builder
 	plan   *frontend.Plan
 	stage  *frontend.Stage
-	deps   map[*frontend.Stage]*stageState
+	deps   map[*frontend.Stage]bool // the stages this one may read
+	wait   func(context.Context, *frontend.Stage) (*stageState, error)
 	mirror *contextMirror
 
 	st    *stageState
@@ -38,6 +39,14 @@ type stageRun struct {
 	total int
 	name  string  // current step's display text
 	in    []input // current step's named inputs (see explain.go)
+}
+
+// dep waits for a stage this one depends on and gives its final state.
+func (r *stageRun) dep(ctx context.Context, s *frontend.Stage) (*stageState, error) {
+	if !r.deps[s] {
+		return nil, fmt.Errorf("stage %q is not available to this stage", s.DisplayName())
+	}
+	return r.wait(ctx, s)
 }
 
 func (r *stageRun) errorf(cmd instructions.Command, format string, args ...any) error {
@@ -54,7 +63,11 @@ func (r *stageRun) run(ctx context.Context) (*stageState, error) {
 
 	switch {
 	case s.BaseStage != nil:
-		r.st = r.deps[s.BaseStage].clone()
+		base, err := r.dep(ctx, s.BaseStage)
+		if err != nil {
+			return nil, err
+		}
+		r.st = base.clone()
 	case s.Context != nil:
 		st, err := r.contextBase(ctx, s.Context, stagePlatform(r.plan, s))
 		if err != nil {
