@@ -54,9 +54,7 @@ func hardlink(name, target string) *tar.Header {
 // fail; nothing is ever written outside the image root, and nothing
 // outside the destination.
 func TestExtractHostile(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to restore owners and make devices")
-	}
+	requireRoot(t)
 	outside := t.TempDir() // the host: must stay empty
 	tests := []struct {
 		name  string
@@ -156,9 +154,7 @@ func TestExtractHostile(t *testing.T) {
 // refused before anything is written; zeros become holes; --chown owns the
 // directories ADD makes for the destination.
 func TestExtractLimits(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to restore owners")
-	}
+	requireRoot(t)
 	rootfs := t.TempDir()
 	var st unix.Statfs_t
 	if err := unix.Statfs(rootfs, &st); err != nil {

@@ -237,7 +237,14 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	}
 	createdBy := copyHistory(verb, op) + " # buildkit"
 
-	mutate := func(rootfs string) error {
+	// A plain copy of one context directory can link the mirror's files
+	// (see linkCopy); the clamp of SOURCE_DATE_EPOCH changes the times of
+	// the layer's files, which would change the mirror's.
+	linkable := len(srcs) == 1 && mirror != nil && srcs[0].root == mirror.dir && from == nil && srcs[0].git == nil &&
+		srcs[0].pattern == "" && !op.parents && len(op.excludes) == 0 && op.chown == "" && op.chmod == "" &&
+		r.b.opts.SourceDateEpoch.IsZero()
+	mutate := func(sn snapshot) error {
+		rootfs := sn.root
 		// userChown is --chown; chown also makes the files of the
 		// context, URLs and git checkouts root's, as docker build does.
 		// Files from a stage or an image keep their owners, and archives
@@ -316,6 +323,12 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 				}
 				ci.XAttrErrorHandler = ignoreXattrErrors
 			}}
+			if linkable {
+				done, err := linkCopy(ctx, mirror, s.path, sn, dest, opts...)
+				if err != nil || done {
+					return err
+				}
+			}
 			if err := fscopy.Copy(ctx, s.root, path.Join("/", s.path), rootfs, dest, opts...); err != nil {
 				return trimRoots(err, s.root, rootfs)
 			}
@@ -706,7 +719,8 @@ func (r *stageRun) dispatchWorkdir(ctx context.Context, c *instructions.WorkdirC
 	user := r.st.cfg.Config.User
 	key := hashKey("workdir", r.st.key.String(), wd, user)
 	r.in = r.stepInputs(c, false, "workdir", wd, "user", user)
-	return r.fsStep(ctx, key, "WORKDIR "+wd, func(rootfs string) error {
+	return r.fsStep(ctx, key, "WORKDIR "+wd, func(sn snapshot) error {
+		rootfs := sn.root
 		var chown fscopy.Chowner
 		if user != "" {
 			uid, gid, err := lookupUser(rootfs, user)

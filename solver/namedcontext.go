@@ -115,7 +115,8 @@ func (r *stageRun) contextBase(ctx context.Context, nc *frontend.NamedContext, p
 	r.st = &stageState{cfg: cfg, env: slices.Clone(cfg.Config.Env), key: hashKey("scratch", platform)}
 	layerKey := hashKey("context-layer", key.String())
 	r.in = []input{{Kind: "file", Type: "t", Name: "context " + nc.Name, Value: key.String()}}
-	err = r.fsStepOver(ctx, layerKey, nil, "local source for "+nc.Name, func(rootfs string) error {
+	err = r.fsStepOver(ctx, layerKey, nil, "local source for "+nc.Name, func(sn snapshot) error {
+		rootfs := sn.root
 		root := func(*fscopy.User) (*fscopy.User, error) { return &fscopy.User{UID: 0, GID: 0}, nil }
 		err := fscopy.Copy(ctx, src.dir, "/", rootfs, "/", func(ci *fscopy.CopyInfo) {
 			ci.Chown = root

@@ -78,7 +78,8 @@ func (r *stageRun) dispatchRun(ctx context.Context, c *instructions.RunCommand) 
 		"network", network.String(), "script", fmt.Sprint(pipe), "mounts", joinQuoted(mountKey), "insecure", fmt.Sprint(insecure))
 	createdBy := "RUN " + runHistory(args, r.st.args, env) + " # buildkit"
 
-	return r.fsStep(ctx, key, createdBy, func(rootfs string) error {
+	return r.fsStep(ctx, key, createdBy, func(sn snapshot) error {
+		rootfs := sn.root
 		// runc copies stdout and stderr through separate pipes, so their
 		// order is lost; each keeps its own tail for the error message.
 		emit := func(line string) {

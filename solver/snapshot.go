@@ -17,7 +17,16 @@ import (
 // hit the cached layer is reused; on a miss, mutate changes a writable
 // overlay of the stage's filesystem mounted at rootfs and the overlay's
 // upper directory becomes the new layer.
-func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mutate func(rootfs string) error) error {
+// snapshot is the filesystem a step changes: root, the overlay mount of
+// the stage's layers (lowers, topmost first) with upper as the step's own
+// layer. Writes go through root; only the COPY fast path (copylink.go)
+// writes to upper directly.
+type snapshot struct {
+	root, upper string
+	lowers      []string
+}
+
+func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mutate func(sn snapshot) error) error {
 	return r.fsStepOver(ctx, key, r.st, createdBy, mutate)
 }
 
@@ -25,7 +34,7 @@ func (r *stageRun) fsStep(ctx context.Context, key v1.Hash, createdBy string, mu
 // the state over (nil is an empty filesystem): COPY --link makes its layer
 // over nothing, cached under a key of its own input, and lays it on the
 // stage.
-func (r *stageRun) fsStepOver(ctx context.Context, key v1.Hash, over *stageState, createdBy string, mutate func(rootfs string) error) error {
+func (r *stageRun) fsStepOver(ctx context.Context, key v1.Hash, over *stageState, createdBy string, mutate func(sn snapshot) error) error {
 	b := r.b
 	key = b.epochKey(key)
 	ev := Event{Stage: r.stage.DisplayName(), Step: r.step, Total: r.total, Name: r.name}
@@ -131,7 +140,7 @@ func (r *stageRun) fsStepOver(ctx context.Context, key v1.Hash, over *stageState
 		return fmt.Errorf("mounting snapshot: %w", err)
 	}
 	mounted = true
-	mutateErr := mutate(rootfs)
+	mutateErr := mutate(snapshot{root: rootfs, upper: upper, lowers: lowers})
 	if err := layers.Unmount(rootfs); err != nil {
 		return fmt.Errorf("unmounting snapshot %s: %w", rootfs, err)
 	}

@@ -1,0 +1,263 @@
+package solver
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	fscopy "github.com/tonistiigi/fsutil/copy"
+	"golang.org/x/sys/unix"
+
+	"github.com/stratabuild/strata/layers"
+)
+
+// requireRoot fails the test when CI is set and it cannot run, else
+// skips it.
+func requireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("test needs root, and CI is set")
+	}
+	t.Skip("test needs root (overlay mounts, owners, whiteout devices)")
+}
+
+// TestLinkCopyMatchesCopy: COPY of a context directory made by linkCopy
+// gives the layer directory fscopy.Copy gives (names, types, modes,
+// owners, times, link targets, contents, xattrs such as overlay's opaque
+// marker), where it applies and where it declines; and a later sync that
+// rewrites a context file leaves the layer's file as it was.
+func TestLinkCopyMatchesCopy(t *testing.T) {
+	requireRoot(t)
+	s, err := openStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := time.Date(2021, 3, 4, 5, 6, 7, 890, time.UTC)
+	ctxDir := t.TempDir()
+	writeFiles(t, ctxDir, map[string]string{
+		"app/a.txt":             "a\n",
+		"app/bin/run.sh":        "#!/bin/sh\n",
+		"app/secret":            "s\n",
+		"app/suid":              "u\n",
+		"app/sticky/f":          "f\n",
+		"app/sub/deep/x.txt":    "x\n",
+		"app/sub/deep/y.txt":    "y\n",
+		"other/readme":          "r\n",
+		"app/sub/deep/more/z.c": "int main;\n",
+	})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := func(p string) string { return filepath.Join(ctxDir, p) }
+	must(os.Mkdir(in("app/empty"), 0o700))
+	must(os.Chmod(in("app/bin/run.sh"), 0o755))
+	must(os.Chmod(in("app/secret"), 0o600))
+	must(unix.Chmod(in("app/suid"), 0o4755))
+	must(unix.Chmod(in("app/sticky"), 0o1777))
+	must(os.Symlink("a.txt", in("app/link")))
+	must(os.Symlink("/etc/passwd", in("app/abs")))
+	must(os.Symlink("nowhere", in("app/dangling")))
+	must(os.Symlink("app", in("toplink")))
+	// Distinct past times on everything, directories last.
+	var dirs []string
+	must(filepath.WalkDir(ctxDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == ctxDir {
+			return err
+		}
+		if d.IsDir() {
+			dirs = append(dirs, p)
+			return nil
+		}
+		past = past.Add(time.Hour)
+		return unix.UtimesNanoAt(unix.AT_FDCWD, p, []unix.Timespec{unix.NsecToTimespec(past.UnixNano()), unix.NsecToTimespec(past.UnixNano())}, unix.AT_SYMLINK_NOFOLLOW)
+	}))
+	for i := len(dirs) - 1; i >= 0; i-- {
+		past = past.Add(time.Hour)
+		must(os.Chtimes(dirs[i], past, past))
+	}
+	m := syncMirror(t, s, ctxDir)
+
+	// Two lower layers, topmost first: lower2 deletes /gone and
+	// /existing2/a.txt (whiteout devices); lower1 has /link -> real.
+	lower1, lower2 := filepath.Join(s.dir, "lower1"), filepath.Join(s.dir, "lower2")
+	for _, d := range []string{"etc", "existing", "existing2", "gone", "real"} {
+		must(os.MkdirAll(filepath.Join(lower1, d), 0o755))
+	}
+	writeFiles(t, lower1, map[string]string{
+		"etc/passwd": "root:x:0:0::/root:/bin/sh\n", "existing/a.txt": "old\n", "existing/keep": "k\n",
+		"existing2/a.txt": "old\n", "gone/x": "x\n",
+	})
+	must(os.Symlink("real", filepath.Join(lower1, "link")))
+	must(os.MkdirAll(filepath.Join(lower2, "existing2"), 0o755))
+	must(unix.Mknod(filepath.Join(lower2, "gone"), unix.S_IFCHR, 0))
+	must(unix.Mknod(filepath.Join(lower2, "existing2", "a.txt"), unix.S_IFCHR, 0))
+	lowers := []string{lower2, lower1}
+
+	start := time.Now()
+	root := func(*fscopy.User) (*fscopy.User, error) { return &fscopy.User{UID: 0, GID: 0}, nil }
+	opts := []fscopy.Opt{func(ci *fscopy.CopyInfo) {
+		ci.Chown = root
+		ci.CopyDirContents = true
+		ci.FollowLinks = true
+		ci.XAttrErrorHandler = ignoreXattrErrors
+	}}
+	// snap mounts a fresh snapshot over lowers, runs f on it and returns
+	// its upper directory.
+	snap := func(f func(sn snapshot) error) string {
+		t.Helper()
+		tmp, err := s.tempDir("snap-*")
+		must(err)
+		sn := snapshot{root: filepath.Join(tmp, "root"), upper: filepath.Join(tmp, "upper"), lowers: lowers}
+		for _, d := range []string{sn.root, sn.upper, filepath.Join(tmp, "work")} {
+			must(os.Mkdir(d, 0o755))
+		}
+		must(layers.Mount(sn.root, lowers, sn.upper, filepath.Join(tmp, "work")))
+		ferr := f(sn)
+		must(layers.Unmount(sn.root))
+		must(ferr)
+		return sn.upper
+	}
+
+	for _, tc := range []struct {
+		src, dest string
+		linked    bool
+	}{
+		{"app", "/app", true},
+		{"app", "/app/", true},
+		{"app", "/new/deeper/", true},      // parents made by the copy
+		{"app/sub", "/existing", true},     // a directory of a lower layer
+		{"app", "/gone/", true},            // deleted in lower2: made opaque
+		{"toplink", "/tl", true},           // a symlink to a directory
+		{".", "/ctx", true},                // the whole context
+		{"app", "/existing/", false},       // a.txt is in a lower layer
+		{"app", "/existing2/", false},      // a.txt is a whiteout in lower2
+		{"app", "/link/", false},           // a symlink on the way
+		{"app", "/", false},                // the root
+		{"other/readme", "/readme", false}, // a file
+	} {
+		t.Run(strings.ReplaceAll(tc.src+"->"+tc.dest, "/", "_"), func(t *testing.T) {
+			src, err := m.resolve(tc.src)
+			must(err)
+			want := snap(func(sn snapshot) error {
+				return fscopy.Copy(context.Background(), m.dir, "/"+src, sn.root, tc.dest, opts...)
+			})
+			var linked bool
+			got := snap(func(sn snapshot) error {
+				var err error
+				if linked, err = linkCopy(context.Background(), m, src, sn, tc.dest, opts...); err != nil || linked {
+					return err
+				}
+				return fscopy.Copy(context.Background(), m.dir, "/"+src, sn.root, tc.dest, opts...)
+			})
+			if linked != tc.linked {
+				t.Errorf("linkCopy applied: %v, want %v", linked, tc.linked)
+			}
+			w, g := describeTree(t, want, start), describeTree(t, got, start)
+			if w != g {
+				t.Errorf("layer directories differ\nfscopy:\n%s\nlinkCopy:\n%s", w, g)
+			}
+			if !strings.Contains(w, "sha256=") {
+				t.Fatalf("the copy copied nothing:\n%s", w)
+			}
+		})
+	}
+
+	// A sync replaces a changed file, never writes it in place: a layer
+	// that links the old file keeps the old content.
+	upper := snap(func(sn snapshot) error {
+		linked, err := linkCopy(context.Background(), m, "app", sn, "/app", opts...)
+		if err == nil && !linked {
+			err = fmt.Errorf("linkCopy did not apply")
+		}
+		return err
+	})
+	if err := os.WriteFile(in("app/a.txt"), []byte("b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	must(os.Chtimes(in("app/a.txt"), past, past))
+	m = syncMirror(t, s, ctxDir)
+	if data, err := os.ReadFile(filepath.Join(m.dir, "app/a.txt")); err != nil || string(data) != "b\n" {
+		t.Fatalf("mirror: %q, %v", data, err)
+	}
+	if data, err := os.ReadFile(filepath.Join(upper, "app/a.txt")); err != nil || string(data) != "a\n" {
+		t.Errorf("the layer's app/a.txt after the context changed: %q, %v; want it unchanged", data, err)
+	}
+}
+
+// describeTree lists every entry below dir with its type, mode, owner,
+// modification time, size, content digest, link target, device and
+// xattrs. A time after start (set by the copy as it ran) is written as
+// "now".
+func describeTree(t *testing.T, dir string, start time.Time) string {
+	t.Helper()
+	var lines []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		mtime := time.Unix(st.Mtim.Unix())
+		when := mtime.UTC().Format(time.RFC3339Nano)
+		if !mtime.Before(start) {
+			when = "now"
+		}
+		line := fmt.Sprintf("%s %o %d:%d %s size=%d", rel, st.Mode, st.Uid, st.Gid, when, st.Size)
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFREG:
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			line += fmt.Sprintf(" sha256=%x", sha256.Sum256(data))
+		case unix.S_IFLNK:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			line += " -> " + target
+		case unix.S_IFCHR, unix.S_IFBLK:
+			line += fmt.Sprintf(" dev=%d", st.Rdev)
+		}
+		buf := make([]byte, 4096)
+		n, err := unix.Llistxattr(p, buf)
+		if err != nil {
+			return err
+		}
+		names := strings.Split(strings.TrimRight(string(buf[:n]), "\x00"), "\x00")
+		sort.Strings(names)
+		for _, name := range names {
+			if name == "" || name == "trusted.overlay.uuid" { // random per mount
+				continue
+			}
+			val := make([]byte, 4096)
+			vn, err := unix.Lgetxattr(p, name, val)
+			if err != nil {
+				return err
+			}
+			line += fmt.Sprintf(" %s=%q", name, val[:vn])
+		}
+		lines = append(lines, line)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
