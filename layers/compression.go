@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/klauspost/compress/zstd"
 	"github.com/klauspost/pgzip"
 )
 
@@ -74,8 +73,8 @@ func (c Compression) MediaType() types.MediaType {
 const gzipBlockSize = 1 << 20
 
 // compressor returns a writer that compresses into w with c and must be
-// closed to flush. Both compressors use every core: gzip via pgzip, zstd via
-// the encoder's own concurrency. Neither lets the core count change the
+// closed to flush. Both compressors use every core: gzip via pgzip, zstd in
+// frames encoded at once (zstdFrames). Neither lets the core count change the
 // output bytes.
 func (c Compression) compressor(w io.Writer) (io.WriteCloser, error) {
 	return c.compressorProcs(w, runtime.GOMAXPROCS(0))
@@ -98,7 +97,7 @@ func (c Compression) compressorProcs(w io.Writer, procs int) (io.WriteCloser, er
 		zw.ModTime = time.Unix(0, 0)
 		return zw, nil
 	case Zstd:
-		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(procs), zstd.WithEncoderLevel(zstd.SpeedDefault))
+		return newZstdFrames(w, procs)
 	case Uncompressed:
 		return nopWriteCloser{w}, nil
 	}
