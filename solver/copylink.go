@@ -30,10 +30,16 @@ import (
 //
 //   - the source resolves to a directory of a synced mirror on the same
 //     filesystem as the upper directory;
-//   - the destination is a real directory (no symlink on the way), and
-//     none of the source's top-level names exists under it in the
-//     snapshot or in any lower layer (not even as a whiteout), so that
-//     every entry linkCopy makes is new and plain.
+//   - the destination is a real directory (no symlink on the way) without
+//     a default ACL, and none of the source's top-level names exists under
+//     it in the snapshot or in any lower layer (not even as a whiteout), so
+//     that every entry linkCopy makes is new and plain;
+//   - no mirror file it would link is linked already (link count 1), so
+//     that no two paths of a stage share an inode.
+//
+// The one visible difference: a linked file's link count is 2 (the
+// mirror's name and the layer's), which `stat` and `ls -l` in a later RUN
+// show; the layer's tar does not carry link counts.
 //
 // The destination directory itself is made by fscopy.Copy with every
 // child excluded, which creates it or sets its times exactly as the full
@@ -96,6 +102,11 @@ func linkCopy(ctx context.Context, m *contextMirror, src string, sn snapshot, de
 	if err := unix.Lstat(upDest, &destSt); err != nil || destSt.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return false, nil
 	}
+	// A file created in a directory with a default ACL gets an ACL of its
+	// own; a linked file would not.
+	if _, err := unix.Lgetxattr(upDest, "system.posix_acl_default", nil); !errors.Is(err, unix.ENODATA) && !errors.Is(err, unix.ENOTSUP) {
+		return false, nil
+	}
 
 	l := &linker{ctx: ctx, m: m}
 	var made []string
@@ -121,7 +132,8 @@ func linkCopy(ctx context.Context, m *contextMirror, src string, sn snapshot, de
 }
 
 // errNotLinkable stops linkCopy on an entry it cannot make as fscopy
-// would: one with xattrs, or a file owned by someone other than root.
+// would: one with xattrs, a file owned by someone other than root, or one
+// already linked elsewhere.
 var errNotLinkable = errors.New("not linkable")
 
 type linker struct {
@@ -148,12 +160,23 @@ func (l *linker) entry(rel, dst string) error {
 	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
+		// A file some layer already links (an earlier COPY of it, in
+		// this build or one before) is copied: two paths to one inode
+		// in a stage would be hard links to whatever reads the stage
+		// (COPY --from, cp -a and tar in a RUN).
+		if st.Nlink != 1 {
+			return errNotLinkable
+		}
 		return os.Link(src, dst)
 	case unix.S_IFLNK:
 		if hasXattrs(src) {
 			return errNotLinkable
 		}
 		if err := os.Symlink(l.m.nodes[rel].target, dst); err != nil {
+			return err
+		}
+		// Made by root, but a setgid parent would give it its group.
+		if err := os.Lchown(dst, 0, 0); err != nil {
 			return err
 		}
 		return restoreTimes(dst, &st)

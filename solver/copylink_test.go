@@ -3,6 +3,7 @@ package solver
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"os"
@@ -101,6 +102,12 @@ func TestLinkCopyMatchesCopy(t *testing.T) {
 		"existing2/a.txt": "old\n", "gone/x": "x\n",
 	})
 	must(os.Symlink("real", filepath.Join(lower1, "link")))
+	// /sg: setgid, group 50; /acl: a default ACL (user 1000 rwx).
+	must(os.Mkdir(filepath.Join(lower1, "sg"), 0o755))
+	must(unix.Chmod(filepath.Join(lower1, "sg"), 0o2775))
+	must(os.Lchown(filepath.Join(lower1, "sg"), 0, 50))
+	must(os.Mkdir(filepath.Join(lower1, "acl"), 0o755))
+	must(unix.Setxattr(filepath.Join(lower1, "acl"), "system.posix_acl_default", defaultACL(1000), 0))
 	must(os.MkdirAll(filepath.Join(lower2, "existing2"), 0o755))
 	must(unix.Mknod(filepath.Join(lower2, "gone"), unix.S_IFCHR, 0))
 	must(unix.Mknod(filepath.Join(lower2, "existing2", "a.txt"), unix.S_IFCHR, 0))
@@ -142,6 +149,8 @@ func TestLinkCopyMatchesCopy(t *testing.T) {
 		{"app", "/gone/", true},            // deleted in lower2: made opaque
 		{"toplink", "/tl", true},           // a symlink to a directory
 		{".", "/ctx", true},                // the whole context
+		{"app", "/sg/", true},              // setgid, group 50: what is made is root's
+		{"app", "/acl/", false},            // default ACL: new files get ACLs
 		{"app", "/existing/", false},       // a.txt is in a lower layer
 		{"app", "/existing2/", false},      // a.txt is a whiteout in lower2
 		{"app", "/link/", false},           // a symlink on the way
@@ -172,8 +181,38 @@ func TestLinkCopyMatchesCopy(t *testing.T) {
 			if !strings.Contains(w, "sha256=") {
 				t.Fatalf("the copy copied nothing:\n%s", w)
 			}
+			// Unlinks the mirror's files again for the next case.
+			must(os.RemoveAll(filepath.Dir(got)))
 		})
 	}
+
+	// Files a layer links already are copied: a second COPY of them in
+	// a stage must not give two paths to one inode.
+	first := snap(func(sn snapshot) error {
+		_, err := linkCopy(context.Background(), m, "app", sn, "/app", opts...)
+		return err
+	})
+	second := snap(func(sn snapshot) error {
+		linked, err := linkCopy(context.Background(), m, "app", sn, "/again", opts...)
+		if err == nil && linked {
+			err = fmt.Errorf("linkCopy linked files a layer links already")
+		}
+		if err != nil {
+			return err
+		}
+		return fscopy.Copy(context.Background(), m.dir, "/app", sn.root, "/again", opts...)
+	})
+	var a, b unix.Stat_t
+	must(unix.Lstat(filepath.Join(first, "app/a.txt"), &a))
+	must(unix.Lstat(filepath.Join(second, "again/a.txt"), &b))
+	if a.Ino == b.Ino || b.Nlink != 1 {
+		t.Errorf("second copy: inode %d (first %d), %d links; want a file of its own", b.Ino, a.Ino, b.Nlink)
+	}
+	if _, err := os.Lstat(filepath.Join(second, "again/sub")); err != nil {
+		t.Errorf("second copy: %v", err)
+	}
+	must(os.RemoveAll(filepath.Dir(first)))
+	must(os.RemoveAll(filepath.Dir(second)))
 
 	// A sync replaces a changed file, never writes it in place: a layer
 	// that links the old file keeps the old content.
@@ -195,6 +234,24 @@ func TestLinkCopyMatchesCopy(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(upper, "app/a.txt")); err != nil || string(data) != "a\n" {
 		t.Errorf("the layer's app/a.txt after the context changed: %q, %v; want it unchanged", data, err)
 	}
+}
+
+// defaultACL is a system.posix_acl_default value (the kernel's xattr
+// form: version 2, then tag, permissions and id per entry, sorted by tag)
+// giving uid rwx.
+func defaultACL(uid uint32) []byte {
+	const undefined = 0xffffffff
+	entries := []struct {
+		tag, perm uint16
+		id        uint32
+	}{{0x01, 7, undefined}, {0x02, 7, uid}, {0x04, 5, undefined}, {0x10, 7, undefined}, {0x20, 5, undefined}}
+	b := binary.LittleEndian.AppendUint32(nil, 2)
+	for _, e := range entries {
+		b = binary.LittleEndian.AppendUint16(b, e.tag)
+		b = binary.LittleEndian.AppendUint16(b, e.perm)
+		b = binary.LittleEndian.AppendUint32(b, e.id)
+	}
+	return b
 }
 
 // describeTree lists every entry below dir with its type, mode, owner,
