@@ -35,6 +35,12 @@ func Mount(target string, lowers []string, upper, work string) error {
 	if len(lowers) == 0 {
 		return fmt.Errorf("mounting overlay at %s: no lower directories", target)
 	}
+	// overlayfs refuses a directory that is a lower twice (ELOOP), which
+	// a stage has when two of its steps made the same layer (COPY app
+	// /a/, RUN rm -r /a, COPY app /a/). Keeping only the topmost occurrence
+	// gives the same view: a lower occurrence shows nothing the top one
+	// does not show already, or hides.
+	lowers = topmostOnce(lowers)
 	if (upper == "") != (work == "") {
 		return fmt.Errorf("mounting overlay at %s: upper and work directories go together", target)
 	}
@@ -55,6 +61,20 @@ func Mount(target string, lowers []string, upper, work string) error {
 		return fmt.Errorf("mounting overlay at %s: %w", target, err)
 	}
 	return nil
+}
+
+// topmostOnce is lowers (topmost first) without the repeats of a
+// directory below its first occurrence.
+func topmostOnce(lowers []string) []string {
+	seen := make(map[string]bool, len(lowers))
+	out := make([]string, 0, len(lowers))
+	for _, l := range lowers {
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Unmount unmounts what Mount mounted at target.

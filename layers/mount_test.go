@@ -3,6 +3,7 @@ package layers
 import (
 	"archive/tar"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,6 +154,41 @@ func TestMount(t *testing.T) {
 				t.Errorf("WriteTar(upper) b = %q, want %q", contents["b"], "changed")
 			}
 		})
+	}
+}
+
+// TestMountRepeatedLower: a layer that is a lower twice (two steps made
+// the same layer) mounts, and shows what the stack shows: here the top
+// occurrence puts back what the layer between deleted.
+func TestMountRepeatedLower(t *testing.T) {
+	requireRoot(t)
+	base := t.TempDir()
+	d := mkdirs(t, base, "same/a", "rm", "upper", "work", "merged")
+	same, rm, upper, work, merged := filepath.Dir(d[0]), d[1], d[2], d[3], d[4]
+	if err := os.WriteFile(filepath.Join(d[0], "f"), []byte("f\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mknod(filepath.Join(rm, "a"), unix.S_IFCHR, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := Mount(merged, []string{same, rm, same}, upper, work); err != nil {
+		t.Fatalf("Mount(same, rm, same) = %v", err)
+	}
+	unmountOnCleanup(t, merged)
+	if got := readFile(t, filepath.Join(merged, "a", "f")); got != "f\n" {
+		t.Errorf("a/f = %q, want the top layer's", got)
+	}
+	if err := Unmount(merged); err != nil {
+		t.Fatal(err)
+	}
+	if err := Mount(merged, []string{rm, same, rm}, "", ""); err != nil {
+		t.Fatalf("Mount(rm, same, rm) = %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(merged, "a")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a under the top whiteout: %v, want it gone", err)
+	}
+	if err := Unmount(merged); err != nil {
+		t.Fatal(err)
 	}
 }
 

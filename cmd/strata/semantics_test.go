@@ -123,6 +123,12 @@ ARG OVERRIDDEN=default
 ENV A=1 B=two
 ENV A=changed C=${A}
 COPY dir /dst/
+COPY dir /dst2/
+RUN [ "$(stat -c %i /dst/a.txt)" != "$(stat -c %i /dst2/a.txt)" ] && echo distinct > /inodes.txt
+RUN rm -r /dst2
+COPY dir /dst2/
+RUN rm -r /dst2
+COPY dir /dst2/
 COPY dir/sub/b.txt /single
 COPY dir/sub/b.txt /into/
 COPY *.md /md/
@@ -172,6 +178,10 @@ MAINTAINER someone
 	b.wantContent(t, "dst/sub/b.txt", "b\n")
 	b.wantAbsent(t, "dst/dir")
 	b.wantAbsent(t, "dst/skip.tmp") // .dockerignore
+	// Two COPYs of one directory give files of their own, and a layer
+	// made twice in a stage (the same COPY after the same rm) mounts.
+	b.wantContent(t, "inodes.txt", "distinct\n")
+	b.wantContent(t, "dst2/sub/b.txt", "b\n")
 	b.wantContent(t, "single", "b\n")
 	b.wantContent(t, "into/b.txt", "b\n")
 	b.wantContent(t, "md/one.md", "one\n")
