@@ -272,6 +272,9 @@ func (h *harness) timed(ctx context.Context, t tool, name string, c command) (sa
 	// Writeback of what the previous build (often another tool's) left dirty would land in
 	// this one's time.
 	syscall.Sync()
+	// Nor should what a daemon or a build still does after it returned (BuildKit's
+	// garbage collection, a buildkitd shutting down): every tool starts on an idle machine.
+	waitIdle(10 * time.Second)
 	pid := t.daemon()
 	if pid != 0 {
 		if err := resetPeakRSS(pid); err != nil {
@@ -317,6 +320,43 @@ func (h *harness) timed(ctx context.Context, t tool, name string, c command) (sa
 		}
 	}
 	return s, nil
+}
+
+// waitIdle returns once the machine's CPUs have been busy less than a tenth of one core over
+// 200 ms (from /proc/stat: all but idle and iowait time), or after max.
+func waitIdle(max time.Duration) {
+	busy := func() (busy uint64, ok bool) {
+		data, err := os.ReadFile("/proc/stat")
+		if err != nil {
+			return 0, false
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		f := strings.Fields(line)
+		if len(f) < 8 || f[0] != "cpu" {
+			return 0, false
+		}
+		for i, v := range f[1:8] { // user nice system idle iowait irq softirq
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return 0, false
+			}
+			if i != 3 && i != 4 {
+				busy += n
+			}
+		}
+		return busy, true
+	}
+	deadline := time.Now().Add(max)
+	b0, ok := busy()
+	for ok && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		b1, ok1 := busy()
+		// Clock ticks are 1/100 s: 2 ticks in 200 ms is a tenth of a core.
+		if !ok1 || b1-b0 <= 2 {
+			return
+		}
+		b0, ok = b1, ok1
+	}
 }
 
 // sampleOwnRSS follows the peak RSS (VmHWM) of the command /usr/bin/time (PID timePID) runs,
