@@ -166,12 +166,19 @@ func readContextIndex(p string) map[string]fileEntry {
 
 // writeContextIndex writes files to p atomically.
 func writeContextIndex(s *store, p string, files map[string]fileEntry) error {
-	var b strings.Builder
+	// Appended by hand: fmt took a third of a touch rebuild of 10,000 files.
+	b := make([]byte, 0, len(files)*160)
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		e := files[name]
-		fmt.Fprintf(&b, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", strconv.Quote(name), e.Size, e.Mtime, e.Ctime, e.Ino, e.Mode, e.Digest)
+		b = strconv.AppendQuote(b, name)
+		for _, n := range []int64{e.Size, e.Mtime, e.Ctime} {
+			b = strconv.AppendInt(append(b, '\t'), n, 10)
+		}
+		b = strconv.AppendUint(append(b, '\t'), e.Ino, 10)
+		b = strconv.AppendUint(append(b, '\t'), uint64(e.Mode), 10)
+		b = append(append(append(b, '\t'), e.Digest...), '\n')
 	}
-	return writeFileAtomic(s, p, []byte(b.String()))
+	return writeFileAtomic(s, p, b)
 }
 
 // syncer brings a mirror up to date. The walk of the context is
