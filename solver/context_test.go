@@ -3,8 +3,10 @@ package solver
 import (
 	"crypto/sha256"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -273,6 +275,67 @@ func TestMirrorLeavesOutCacheDir(t *testing.T) {
 		}
 		if _, ok := m.files["app.txt"]; !ok {
 			t.Errorf("the mirror lacks app.txt")
+		}
+	}
+}
+
+// TestDigestNodesFormat: digestNodes writes the bytes the fmt-based
+// description wrote ("%q" names and targets, "%o" modes), so cache keys
+// made before it appended by hand still match.
+func TestDigestNodesFormat(t *testing.T) {
+	s, err := openStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxDir := t.TempDir()
+	writeFiles(t, ctxDir, map[string]string{
+		"a/b.txt": "b\n", "a/sub/c": "c\n", "quote\"d/tab\tname": "t\n", "é/ü.txt": "u\n", "top": "x\n",
+	})
+	if err := os.Symlink("../a/b.txt", filepath.Join(ctxDir, "a", "sub", "link \"q\"")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(ctxDir, "a", "sub"), 0o2750); err != nil {
+		t.Fatal(err)
+	}
+	m := syncMirror(t, s, ctxDir)
+	// The description as it was written with fmt.
+	oracle := func(rel string) string {
+		var h strings.Builder
+		if rel == "." {
+			rel = ""
+		}
+		top := m.nodes[rel]
+		if !top.mode.IsDir() {
+			fmt.Fprintf(&h, "f %o %s\n", top.mode, m.digestOf(rel))
+			return h.String()
+		}
+		var walk func(dir, relDir string, n mirrorNode)
+		walk = func(dir, relDir string, n mirrorNode) {
+			for _, name := range n.children {
+				p, r := path.Join(dir, name), path.Join(relDir, name)
+				c := m.nodes[p]
+				switch {
+				case c.mode.IsDir():
+					fmt.Fprintf(&h, "d %q %o\n", r, c.mode)
+					walk(p, r, c)
+				case c.mode&fs.ModeSymlink != 0:
+					fmt.Fprintf(&h, "l %q %q\n", r, c.target)
+				default:
+					fmt.Fprintf(&h, "f %q %o %s\n", r, c.mode, m.digestOf(p))
+				}
+			}
+		}
+		fmt.Fprintf(&h, "d . %o\n", top.mode)
+		walk(rel, "", top)
+		return h.String()
+	}
+	for _, rel := range []string{".", "a", "a/sub", "top", "é"} {
+		var got strings.Builder
+		if err := m.digestNodes(&got, rel); err != nil {
+			t.Fatal(err)
+		}
+		if want := oracle(rel); got.String() != want {
+			t.Errorf("digestNodes(%q):\n%s\nwant (fmt):\n%s", rel, got.String(), want)
 		}
 	}
 }
