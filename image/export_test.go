@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/stratabuild/strata/internal/testenv"
 )
 
 // exportImage is a small two-layer gzip image (umoci reads only gzip).
@@ -75,15 +77,15 @@ func TestWriteOCIDir(t *testing.T) {
 	}
 
 	t.Run("skopeo", func(t *testing.T) {
-		requireTool(t, "skopeo")
+		testenv.RequireTool(t, "skopeo")
 		raw := run(t, "skopeo", "inspect", "--raw", "oci:"+dir+":1.0")
 		if d := sha(t, raw); d != want {
 			t.Errorf("skopeo sees manifest %s, want %s", d, want)
 		}
 	})
 	t.Run("umoci", func(t *testing.T) {
-		requireTool(t, "umoci")
-		requireRoot(t)
+		testenv.RequireTool(t, "umoci")
+		testenv.RequireRoot(t)
 		bundle := filepath.Join(t.TempDir(), "bundle")
 		run(t, "umoci", "unpack", "--image", dir+":1.0", bundle)
 		b, err := os.ReadFile(filepath.Join(bundle, "rootfs", "etc", "motd"))
@@ -121,7 +123,7 @@ func TestWriteOCIArchive(t *testing.T) {
 			if !bytes.Equal(buf.Bytes(), onDisk) {
 				t.Errorf("WriteOCIArchive and WriteOCI(tar) differ")
 			}
-			requireTool(t, "skopeo")
+			testenv.RequireTool(t, "skopeo")
 			raw := run(t, "skopeo", "inspect", "--raw", "oci-archive:"+path+tt.ref)
 			if d := sha(t, raw); d != want {
 				t.Errorf("skopeo sees manifest %s, want %s", d, want)
@@ -308,7 +310,7 @@ func TestWriteDocker(t *testing.T) {
 				t.Errorf("validate.Image(docker tar) = %v", err)
 			}
 
-			requireTool(t, "skopeo")
+			testenv.RequireTool(t, "skopeo")
 			out := run(t, "skopeo", "inspect", "docker-archive:"+path)
 			var info struct {
 				Layers       []string

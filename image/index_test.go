@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/stratabuild/strata/internal/testenv"
 )
 
 // archImage is an image for one architecture: a layer shared by every
@@ -191,7 +193,7 @@ func TestWriteOCIIndex(t *testing.T) {
 		}
 	})
 	t.Run("skopeo", func(t *testing.T) {
-		requireTool(t, "skopeo")
+		testenv.RequireTool(t, "skopeo")
 		raw := run(t, "skopeo", "inspect", "--raw", "oci:"+dir+":1.0")
 		if d := sha(t, raw); d != want {
 			t.Errorf("skopeo sees %s, want the index %s", d, want)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/stratabuild/strata/internal/testenv"
 	"github.com/stratabuild/strata/internal/testregistry"
 )
 
@@ -57,7 +58,7 @@ func TestRealRegistry(t *testing.T) {
 		t.Errorf("Pull(missing repository) = %v, want %v", err, ErrNotFound)
 	}
 
-	requireTool(t, "skopeo")
+	testenv.RequireTool(t, "skopeo")
 	out := run(t, "skopeo", "inspect", "--tls-verify=false", "docker://"+tags[0])
 	var info struct{ Digest string }
 	if err := json.Unmarshal(out, &info); err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stratabuild/strata/internal/testenv"
 )
 
 func lstatTimes(t *testing.T, p string) (atime, mtime time.Time) {
@@ -25,7 +27,7 @@ func lstatTimes(t *testing.T, p string) (atime, mtime time.Time) {
 // clamped directory packs to the same bytes as the tar writer's own
 // clamping of the untouched one.
 func TestClampTimes(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	epoch := time.Unix(1650000000, 0)
 	old := time.Unix(1500000000, 987654321)
 	outside := filepath.Join(t.TempDir(), "target")

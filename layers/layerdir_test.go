@@ -13,20 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// requireRoot skips a test that needs root (mknod, trusted xattrs, mounts)
-// when not running as root, and fails it instead when CI is set, where a
-// skip would hide a broken environment.
-func requireRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("test needs root, and CI is set")
-	}
-	t.Skip("test needs root (mknod, trusted xattrs, mounts)")
-}
-
 // node describes one file of a test layer directory.
 type node struct {
 	path   string

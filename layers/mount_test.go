@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stratabuild/strata/internal/testenv"
 )
 
 // mountFuncs are the two ways Mount can mount an overlay; the overlay
@@ -53,7 +55,7 @@ func readFile(t testing.TB, path string) string {
 }
 
 func TestMount(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	for _, mf := range mountFuncs {
 		t.Run(mf.name, func(t *testing.T) {
 			base := t.TempDir()
@@ -161,7 +163,7 @@ func TestMount(t *testing.T) {
 // the same layer) mounts, and shows what the stack shows: here the top
 // occurrence puts back what the layer between deleted.
 func TestMountRepeatedLower(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	base := t.TempDir()
 	d := mkdirs(t, base, "same/a", "rm", "upper", "work", "merged")
 	same, rm, upper, work, merged := filepath.Dir(d[0]), d[1], d[2], d[3], d[4]
@@ -193,7 +195,7 @@ func TestMountRepeatedLower(t *testing.T) {
 }
 
 func TestMountReadOnly(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	tests := []struct {
 		name   string
 		layers int
@@ -235,7 +237,7 @@ func TestMountReadOnly(t *testing.T) {
 // TestMountManyLowers mounts more lowers than mount(2)'s one page of
 // options can name, which only the new mount API can do.
 func TestMountManyLowers(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	if !lowerdirPlus() {
 		t.Skip("kernel before 6.8 has no lowerdir+")
 	}
@@ -268,7 +270,7 @@ func TestMountManyLowers(t *testing.T) {
 }
 
 func TestMountErrors(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	base := t.TempDir()
 	d := mkdirs(t, base, "l1", "upper", "work", "merged")
 	l1, upper, work, merged := d[0], d[1], d[2], d[3]

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stratabuild/strata/internal/testenv"
 )
 
 func TestWriteTar(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	dir := t.TempDir()
 	makeTree(t, dir, sampleTree())
 	hdrs, contents := readTar(t, writeTar(t, dir))
@@ -142,7 +144,7 @@ func TestWriteTarSourceDateEpoch(t *testing.T) {
 }
 
 func TestWriteTarOpaqueRoot(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	dir := t.TempDir()
 	makeTree(t, dir, []node{{path: "a", kind: 'f', mode: 0o644}})
 	if err := os.Chtimes(dir, defaultMtime, defaultMtime); err != nil {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stratabuild/strata/internal/testenv"
 )
 
 // resolvers are the two ways Unpack resolves names; every Unpack test runs
@@ -127,7 +129,7 @@ func linkEntry(name, target string) entry {
 }
 
 func TestUnpack(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	// Parent directories come out 0755 whatever the umask.
 	old := syscall.Umask(0o077)
 	defer syscall.Umask(old)
@@ -245,7 +247,7 @@ func TestUnpack(t *testing.T) {
 }
 
 func TestUnpackRoundTrip(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	src := t.TempDir()
 	makeTree(t, src, sampleTree())
 	want := writeTar(t, src)
@@ -289,7 +291,7 @@ func TestUnpackRoundTrip(t *testing.T) {
 }
 
 func TestUnpackRootEntry(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	mtime := time.Unix(1234567890, 5)
 	data := tarOf(t, []entry{
 		{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "./", Mode: 0o750, Uid: 3, Gid: 4, ModTime: mtime}},
@@ -420,7 +422,7 @@ func checkContained(t testing.TB, base string) {
 }
 
 func TestUnpackHostile(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	tests := []struct {
 		name string
 		// entries builds the tar, given the absolute path of outside.

@@ -11,6 +11,8 @@ import (
 
 	fscopy "github.com/tonistiigi/fsutil/copy"
 	"golang.org/x/sys/unix"
+
+	"github.com/stratabuild/strata/internal/testenv"
 )
 
 // hostileTar writes a tar of the given headers; a regular file's content
@@ -54,7 +56,7 @@ func hardlink(name, target string) *tar.Header {
 // fail; nothing is ever written outside the image root, and nothing
 // outside the destination.
 func TestExtractHostile(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	outside := t.TempDir() // the host: must stay empty
 	tests := []struct {
 		name  string
@@ -154,7 +156,7 @@ func TestExtractHostile(t *testing.T) {
 // refused before anything is written; zeros become holes; --chown owns the
 // directories ADD makes for the destination.
 func TestExtractLimits(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	rootfs := t.TempDir()
 	var st unix.Statfs_t
 	if err := unix.Statfs(rootfs, &st); err != nil {

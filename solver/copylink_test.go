@@ -16,21 +16,9 @@ import (
 	fscopy "github.com/tonistiigi/fsutil/copy"
 	"golang.org/x/sys/unix"
 
+	"github.com/stratabuild/strata/internal/testenv"
 	"github.com/stratabuild/strata/layers"
 )
-
-// requireRoot fails the test when CI is set and it cannot run, else
-// skips it.
-func requireRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("test needs root, and CI is set")
-	}
-	t.Skip("test needs root (overlay mounts, owners, whiteout devices)")
-}
 
 // TestLinkCopyMatchesCopy: COPY of a context directory made by linkCopy
 // gives the layer directory fscopy.Copy gives (names, types, modes,
@@ -38,7 +26,7 @@ func requireRoot(t testing.TB) {
 // marker), where it applies and where it declines; and a later sync that
 // rewrites a context file leaves the layer's file as it was.
 func TestLinkCopyMatchesCopy(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	s, err := openStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
