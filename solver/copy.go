@@ -240,8 +240,10 @@ func (r *stageRun) dispatchCopy(ctx context.Context, op copyOp) error {
 	// A plain copy of one context directory can link the mirror's files
 	// (see linkCopy); the clamp of SOURCE_DATE_EPOCH changes the times of
 	// the layer's files, which would change the mirror's.
-	linkable := len(srcs) == 1 && mirror != nil && srcs[0].root == mirror.dir && from == nil && srcs[0].git == nil &&
-		srcs[0].pattern == "" && !op.parents && len(op.excludes) == 0 && op.chown == "" && op.chmod == "" &&
+	// A source rooted in the mirror is neither a stage's, nor a URL, git
+	// or inline one.
+	linkable := len(srcs) == 1 && mirror != nil && srcs[0].root == mirror.dir &&
+		!op.parents && len(op.excludes) == 0 && op.chown == "" && op.chmod == "" &&
 		r.b.opts.SourceDateEpoch.IsZero()
 	mutate := func(sn snapshot) error {
 		rootfs := sn.root

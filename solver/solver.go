@@ -247,6 +247,18 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 	for _, s := range plan.Stages {
 		results[s] = &outcome{done: make(chan struct{})}
 	}
+	// A stage starts as soon as its base is done; a stage it
+	// copies or mounts from is waited for when the step that
+	// reads it is reached, so independent work overlaps.
+	wait := func(ctx context.Context, d *frontend.Stage) (*stageState, error) {
+		dr := results[d]
+		select {
+		case <-dr.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return dr.st, dr.err
+	}
 	var wg sync.WaitGroup
 	var firstErr error
 	var errOnce sync.Once
@@ -256,23 +268,7 @@ func (b *Builder) Build(ctx context.Context, plan *frontend.Plan) (*Result, erro
 			defer wg.Done()
 			out := results[s]
 			defer close(out.done)
-			// A stage starts as soon as its base is done; a stage it
-			// copies or mounts from is waited for when the step that
-			// reads it is reached, so independent work overlaps.
-			deps := map[*frontend.Stage]bool{}
-			for _, d := range s.Deps {
-				deps[d] = true
-			}
-			wait := func(ctx context.Context, d *frontend.Stage) (*stageState, error) {
-				dr := results[d]
-				select {
-				case <-dr.done:
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				}
-				return dr.st, dr.err
-			}
-			r := &stageRun{b: b, plan: plan, stage: s, deps: deps, wait: wait, mirror: mirror}
+			r := &stageRun{b: b, plan: plan, stage: s, wait: wait, mirror: mirror}
 			out.st, out.err = r.run(ctx)
 			if out.err != nil {
 				errOnce.Do(func() { firstErr = out.err; cancel() })

@@ -30,8 +30,7 @@ type stageRun struct {
 	b      *Builder
 	plan   *frontend.Plan
 	stage  *frontend.Stage
-	deps   map[*frontend.Stage]bool // the stages this one may read
-	wait   func(context.Context, *frontend.Stage) (*stageState, error)
+	wait   func(context.Context, *frontend.Stage) (*stageState, error) // a stage's final state, once done
 	mirror *contextMirror
 
 	st    *stageState
@@ -41,9 +40,10 @@ type stageRun struct {
 	in    []input // current step's named inputs (see explain.go)
 }
 
-// dep waits for a stage this one depends on and gives its final state.
+// dep waits for a stage this one depends on (one of its Deps) and gives
+// its final state.
 func (r *stageRun) dep(ctx context.Context, s *frontend.Stage) (*stageState, error) {
-	if !r.deps[s] {
+	if !slices.Contains(r.stage.Deps, s) {
 		return nil, fmt.Errorf("stage %q is not available to this stage", s.DisplayName())
 	}
 	return r.wait(ctx, s)
