@@ -146,7 +146,7 @@ func TestCompressorProcs(t *testing.T) {
 			var outs [][]byte
 			for _, procs := range []int{1, 2, 8} {
 				var buf bytes.Buffer
-				zw, err := c.compressorProcs(&buf, procs)
+				zw, err := c.Writer(&buf, procs)
 				if err != nil {
 					t.Fatal(err)
 				}

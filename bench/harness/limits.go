@@ -12,14 +12,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/klauspost/pgzip"
-	"golang.org/x/sync/errgroup"
+	"github.com/stratabuild/strata/layers"
 )
 
 // limits are what this machine allows, whatever the builder: the costs a 10k-file COPY
@@ -46,7 +43,7 @@ func measureLimits(ctx context.Context, work string) (*limits, error) {
 	logf("limits: sha256, gzip, zstd, disk (best of %d)", limitTries)
 	dir := filepath.Join(work, "big10k")
 	l := &limits{Cores: runtime.GOMAXPROCS(0),
-		CompressNote: "best of 3; pgzip level default, 1 MiB blocks, 2*GOMAXPROCS blocks at once; zstd SpeedDefault, encoder concurrency GOMAXPROCS (zstd_1core: 1), streaming Write as a layer writer does"}
+		CompressNote: "best of 3; layers.Compression.Writer, as strata compresses layers: pgzip level default, 1 MiB blocks, 2*GOMAXPROCS blocks at once; zstd SpeedDefault in 1 MiB frames, GOMAXPROCS at once (zstd_1core: 1)"}
 
 	var buf bytes.Buffer
 	tarTime, err := best(func() (time.Duration, error) {
@@ -73,61 +70,32 @@ func measureLimits(ctx context.Context, work string) (*limits, error) {
 	}
 	l.SHA256 = mbs(d)
 
+	// Compression as strata's layers are compressed (layers.Compression.Writer).
 	var out countWriter
-	d, err = best(func() (time.Duration, error) {
-		out = countWriter{}
-		start := time.Now()
-		zw, err := pgzip.NewWriterLevel(&out, pgzip.DefaultCompression)
-		if err != nil {
-			return 0, err
-		}
-		if err := zw.SetConcurrency(1<<20, 2*runtime.GOMAXPROCS(0)); err != nil {
-			return 0, err
-		}
-		if _, err := zw.Write(data); err != nil {
-			return 0, err
-		}
-		err = zw.Close()
-		return time.Since(start), err
-	})
-	if err != nil {
-		return nil, err
-	}
-	l.Pgzip, l.PgzipRatio = mbs(d), float64(len(data))/float64(out.n)
-
-	// zstd as strata writes it (layers/zstdframes.go): 1 MiB frames, procs
-	// encoded at once.
-	zstdTime := func(procs int) (time.Duration, error) {
+	compressTime := func(c layers.Compression, procs int) (time.Duration, error) {
 		return best(func() (time.Duration, error) {
-			enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(procs), zstd.WithEncoderLevel(zstd.SpeedDefault))
+			out = countWriter{}
+			start := time.Now()
+			zw, err := c.Writer(&out, procs)
 			if err != nil {
 				return 0, err
 			}
-			defer enc.Close()
-			out = countWriter{}
-			start := time.Now()
-			var mu sync.Mutex
-			var g errgroup.Group
-			g.SetLimit(procs)
-			for off := 0; off < len(data); off += 1 << 20 {
-				frame := data[off:min(off+1<<20, len(data))]
-				g.Go(func() error {
-					n := len(enc.EncodeAll(frame, nil))
-					mu.Lock()
-					out.n += int64(n)
-					mu.Unlock()
-					return nil
-				})
+			if _, err := zw.Write(data); err != nil {
+				return 0, err
 			}
-			err = g.Wait()
+			err = zw.Close()
 			return time.Since(start), err
 		})
 	}
-	if d, err = zstdTime(runtime.GOMAXPROCS(0)); err != nil {
+	if d, err = compressTime(layers.Gzip, runtime.GOMAXPROCS(0)); err != nil {
+		return nil, err
+	}
+	l.Pgzip, l.PgzipRatio = mbs(d), float64(len(data))/float64(out.n)
+	if d, err = compressTime(layers.Zstd, runtime.GOMAXPROCS(0)); err != nil {
 		return nil, err
 	}
 	l.Zstd, l.ZstdRatio = mbs(d), float64(len(data))/float64(out.n)
-	if d, err = zstdTime(1); err != nil {
+	if d, err = compressTime(layers.Zstd, 1); err != nil {
 		return nil, err
 	}
 	l.Zstd1 = mbs(d)
